@@ -1,0 +1,38 @@
+"""Exceptions raised by `alerts`.
+
+AlertsError
+├── SubscriptionError (ValueError)   a subscription that cannot be created or changed as asked
+│   └── UnsafeTargetError            a target URL the SSRF guard refuses (names the URL and the range)
+├── NotFoundError (LookupError)      an id that names nothing
+└── DeliveryError                    one HTTP attempt failed; `permanent` says whether a retry can help
+"""
+
+from __future__ import annotations
+
+
+class AlertsError(Exception):
+    """Root of every error `alerts` raises on purpose."""
+
+
+class SubscriptionError(AlertsError, ValueError):
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnsafeTargetError(SubscriptionError):
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}", field="url")
+        self.url = url
+        self.reason = reason
+
+
+class NotFoundError(AlertsError, LookupError):
+    pass
+
+
+class DeliveryError(AlertsError):
+    def __init__(self, message: str, *, permanent: bool = False, status: int | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.status = status

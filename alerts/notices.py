@@ -1,0 +1,75 @@
+"""Publishing notices: the one way in. Insertion is idempotent by key, so a rerun, a restart or a
+second worker can publish the same notice again without creating it twice (a unique constraint
+decides, not a check-then-insert)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+from alerts.models import Notice
+
+NOTICES: Table = Notice.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class NewNotice:
+    """A notice to publish. `payload` is the webhook body: `{"type", "timestamp", "data"}`."""
+
+    type: str
+    key: str
+    occurred_at: datetime
+    data: dict[str, Any]
+    subjects: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.type,
+            "timestamp": self.occurred_at.isoformat().replace("+00:00", "Z"),
+            "data": self.data,
+        }
+        # Round-trip through JSON so that what is stored is exactly what will be sent.
+        return dict(json.loads(json.dumps(body, default=str)))
+
+
+def publish(conn: Connection, notices: Iterable[NewNotice], now: datetime) -> list[str]:
+    """Insert `notices`; return the keys that were new. Existing keys are left as they are."""
+    rows = [
+        {
+            "key": n.key,
+            "type": n.type,
+            "subject": n.subjects[0] if n.subjects else None,
+            "subjects": list(n.subjects),
+            "tags": list(n.tags),
+            "occurred_at": n.occurred_at,
+            "created_at": now,
+            "payload": n.payload(),
+        }
+        for n in notices
+    ]
+    if not rows:
+        return []
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    created: list[str] = []
+    for start in range(0, len(rows), 500):
+        statement = insert(NOTICES).on_conflict_do_nothing(index_elements=["key"]).returning(NOTICES.c.key)
+        created.extend(conn.execute(statement, rows[start : start + 500]).scalars().all())
+    return created
+
+
+def existing_keys(conn: Connection, subjects: Sequence[str]) -> set[str]:
+    """Keys of the notices already created about any of `subjects`."""
+    keys: set[str] = set()
+    for start in range(0, len(subjects), 500):
+        chunk = list(subjects[start : start + 500])
+        query = NOTICES.select().with_only_columns(NOTICES.c.key).where(NOTICES.c.subject.in_(chunk))
+        keys.update(conn.execute(query).scalars())
+    return keys

@@ -1,0 +1,58 @@
+"""Storage contract, run on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, select
+from sqlmodel import SQLModel
+
+from alerts.notices import NOTICES, NewNotice, existing_keys, publish
+from timeline.db import upgrade
+
+
+def test_migrations_match_the_models(engine: Engine) -> None:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": False})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_upgrade_twice_is_harmless(engine: Engine) -> None:
+    upgrade(engine)
+    upgrade(engine)
+
+
+def _notice(key: str, at: datetime) -> NewNotice:
+    return NewNotice(type="test.ping", key=key, occurred_at=at, data={"n": 1}, subjects=("m1",), tags=("t",))
+
+
+def test_datetimes_come_back_aware_utc(engine: Engine) -> None:
+    paris_summer = timezone(timedelta(hours=2))
+    at = datetime(2026, 7, 1, 12, 0, tzinfo=paris_summer)
+    with engine.begin() as conn:
+        publish(conn, [_notice("k1", at)], now=at)
+    with engine.connect() as conn:
+        stored = conn.execute(select(NOTICES.c.occurred_at)).scalar_one()
+    assert stored.tzinfo is not None
+    assert stored.utcoffset() == timedelta(0)
+    assert stored == datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+
+
+def test_naive_datetimes_are_refused(engine: Engine) -> None:
+    with pytest.raises(Exception, match="naive datetime"), engine.begin() as conn:
+        publish(conn, [_notice("k1", datetime(2026, 1, 1))], now=datetime.now(UTC))  # noqa: DTZ001
+
+
+def test_publish_creates_each_key_once(engine: Engine) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        assert publish(conn, [_notice("a", now), _notice("b", now)], now) == ["a", "b"]
+    with engine.begin() as conn:
+        assert publish(conn, [_notice("b", now), _notice("c", now)], now) == ["c"]
+        assert existing_keys(conn, ["m1"]) == {"a", "b", "c"}
+    with engine.connect() as conn:
+        payload = conn.execute(select(NOTICES.c.payload).where(NOTICES.c.key == "a")).scalar_one()
+    assert payload == {"type": "test.ping", "timestamp": "2026-01-01T00:00:00Z", "data": {"n": 1}}

@@ -1,0 +1,207 @@
+"""Fuzzy dates as windows.
+
+"Construction runs through 2027" names a period, not an instant. Every date a user writes is parsed
+into a `Window` `[start, end)` in the milestone's time zone, stored as aware UTC instants:
+
+    2025                  the year            [2025-01-01, 2026-01-01)
+    2025-H2               a half              [2025-07-01, 2026-01-01)
+    2025-Q3               a quarter           [2025-07-01, 2025-10-01)
+    2025-09               a month             [2025-09-01, 2025-10-01)
+    2025-09-15            a day               [2025-09-15, 2025-09-16)
+    2025-09-15T10:30+02:00  an instant, to the precision written (a minute here, a second with :SS)
+
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+HINT = "use 2025, 2025-H2, 2025-Q3, 2025-09, 2025-09-15 or an ISO datetime like 2025-09-15T10:00+02:00"
+
+
+class Precision(StrEnum):
+    YEAR = "year"
+    HALF = "half"
+    QUARTER = "quarter"
+    MONTH = "month"
+    DAY = "day"
+    MINUTE = "minute"
+    SECOND = "second"
+
+    @property
+    def is_date(self) -> bool:
+        """True for calendar periods (whole local days), False for instants."""
+        return self not in (Precision.MINUTE, Precision.SECOND)
+
+
+@dataclass(frozen=True, order=True)
+class Window:
+    """A half-open interval `[start, end)` of aware UTC instants, with the text it came from."""
+
+    start: datetime
+    end: datetime
+    precision: Precision
+    text: str
+    timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        if self.start.utcoffset() != timedelta(0) or self.end.utcoffset() != timedelta(0):
+            raise ValueError("window bounds must be aware UTC datetimes")
+        if not self.start < self.end:
+            raise ValueError(f"empty window {self.text!r}")
+
+    def __contains__(self, instant: datetime) -> bool:
+        return self.start <= instant < self.end
+
+    @property
+    def local_start(self) -> datetime:
+        return self.start.astimezone(ZoneInfo(self.timezone))
+
+    @property
+    def local_end(self) -> datetime:
+        return self.end.astimezone(ZoneInfo(self.timezone))
+
+
+_YEAR = re.compile(r"^(\d{4})$")
+_HALF = re.compile(r"^(\d{4})-H([12])$", re.IGNORECASE)
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE)
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone `name`, or ValueError that says what to write."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{name!r} is not a known time zone; use an IANA name like UTC, Europe/Paris or America/Chicago"
+        ) from None
+
+
+def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The first instant of `day` in `tz`, as UTC (a day starting in a DST gap starts at the gap's end)."""
+    naive = datetime(day.year, day.month, day.day)
+    local = naive.replace(tzinfo=tz)
+    # A non-existent local time round-trips to a different wall time; then the day starts at the shift.
+    back = local.astimezone(UTC).astimezone(tz)
+    if back.replace(tzinfo=None) != naive:
+        local = naive.replace(tzinfo=tz, fold=1)
+    return local.astimezone(UTC)
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + (day.month - 1) + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _period(first: date, months: int, days: int, precision: Precision, text: str, tz_name: str) -> Window:
+    tz = zone(tz_name)
+    last = _add_months(first, months) if months else first + timedelta(days=days)
+    return Window(_local_midnight(first, tz), _local_midnight(last, tz), precision, text, tz_name)
+
+
+def _checked_date(year: int, month: int, day: int, text: str) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date; {HINT}") from None
+
+
+def parse_window(value: str | int | date | datetime, timezone: str = "UTC") -> Window:
+    """Parse what a user wrote into a `Window` in `timezone`. Raises ValueError naming the value and the forms."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a date; {HINT}")
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    elif isinstance(value, date):
+        value = value.isoformat()
+    text = str(value).strip()
+    if m := _YEAR.match(text):
+        year = int(m[1])
+        _checked_date(year, 1, 1, text)
+        return _period(date(year, 1, 1), 12, 0, Precision.YEAR, text, timezone)
+    if m := _HALF.match(text):
+        year, half = int(m[1]), int(m[2])
+        return _period(date(year, 6 * half - 5, 1), 6, 0, Precision.HALF, f"{year:04d}-H{half}", timezone)
+    if m := _QUARTER.match(text):
+        year, quarter = int(m[1]), int(m[2])
+        first = date(year, 3 * quarter - 2, 1)
+        return _period(first, 3, 0, Precision.QUARTER, f"{year:04d}-Q{quarter}", timezone)
+    if m := _MONTH.match(text):
+        first = _checked_date(int(m[1]), int(m[2]), 1, text)
+        return _period(first, 1, 0, Precision.MONTH, text, timezone)
+    if m := _DAY.match(text):
+        day = _checked_date(int(m[1]), int(m[2]), int(m[3]), text)
+        return _period(day, 0, 1, Precision.DAY, text, timezone)
+    if _INSTANT.match(text):
+        return _instant(text, timezone)
+    raise ValueError(f"{text!r} is not a date; {HINT}")
+
+
+def _instant(text: str, timezone: str) -> Window:
+    try:
+        moment = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date; {HINT}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone(timezone))
+    has_seconds = text.count(":") >= 2 and not re.search(r"T\d{2}:\d{2}[+-]\d{2}:\d{2}$", text)
+    precision = Precision.SECOND if has_seconds else Precision.MINUTE
+    step = timedelta(seconds=1) if has_seconds else timedelta(minutes=1)
+    start = moment.astimezone(UTC)
+    return Window(start, start + step, precision, text, timezone)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a milestone's window opens and when it is due.
+
+    A point milestone (`when`) opens and closes with its one window; a span (`starts` + `ends`) opens
+    with the start window and is due at the end of the end window: "runs through 2027" is due on
+    2028-01-01 00:00, not on 2027-01-01.
+    """
+
+    opens: Window
+    closes: Window
+
+    @property
+    def opens_at(self) -> datetime:
+        return self.opens.start
+
+    @property
+    def due_at(self) -> datetime:
+        return self.closes.end
+
+    @property
+    def is_span(self) -> bool:
+        return self.opens != self.closes
+
+    def describe(self) -> str:
+        return f"{self.opens.text} → {self.closes.text}" if self.is_span else self.opens.text
+
+
+def point(when: str | int | date | datetime, timezone: str = "UTC") -> Schedule:
+    window = parse_window(when, timezone)
+    return Schedule(window, window)
+
+
+def span(starts: str | int | date | datetime, ends: str | int | date | datetime, timezone: str = "UTC") -> Schedule:
+    """A span; ValueError when it ends before it starts."""
+    opens = parse_window(starts, timezone)
+    closes = parse_window(ends, timezone)
+    if closes.start < opens.start or closes.end <= opens.start:
+        raise ValueError(f"ends {closes.text!r} is before starts {opens.text!r}; a span must end after it starts")
+    return Schedule(opens, closes)
+
+
+def slip_days(old: Schedule, new: Schedule) -> int:
+    """How many whole days the due date moved: positive when it slipped later, negative when pulled in."""
+    seconds = (new.due_at - old.due_at).total_seconds()
+    return int(seconds // 86400) if seconds >= 0 else -int(-seconds // 86400)
