@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from alerts.models import Notice
 
-NOTICES: Table = Notice.__table__  # type: ignore[assignment]
+NOTICES: Table = Notice.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Write a new Alembic migration from the difference between the models and the newest migration.
 
-    .venv/bin/python scripts/new_migration.py "what changed" 0004
+.venv/bin/python scripts/new_migration.py "what changed" 0004
 """
 
 import sys

@@ -43,7 +43,7 @@ def test_datetimes_come_back_aware_utc(engine: Engine) -> None:
 
 def test_naive_datetimes_are_refused(engine: Engine) -> None:
     with pytest.raises(Exception, match="naive datetime"), engine.begin() as conn:
-        publish(conn, [_notice("k1", datetime(2026, 1, 1))], now=datetime.now(UTC))  # noqa: DTZ001
+        publish(conn, [_notice("k1", datetime(2026, 1, 1))], now=datetime.now(UTC))
 
 
 def test_publish_creates_each_key_once(engine: Engine) -> None:

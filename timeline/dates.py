@@ -87,7 +87,7 @@ def zone(name: str) -> ZoneInfo:
 
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
     """The first instant of `day` in `tz`, as UTC (a day starting in a DST gap starts at the gap's end)."""
-    naive = datetime(day.year, day.month, day.day)
+    naive = datetime(day.year, day.month, day.day)  # noqa: DTZ001 (a wall time, given its zone below)
     local = naive.replace(tzinfo=tz)
     # A non-existent local time round-trips to a different wall time; then the day starts at the shift.
     back = local.astimezone(UTC).astimezone(tz)
@@ -118,9 +118,7 @@ def parse_window(value: str | int | date | datetime, timezone: str = "UTC") -> W
     """Parse what a user wrote into a `Window` in `timezone`. Raises ValueError naming the value and the forms."""
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a date; {HINT}")
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    elif isinstance(value, date):
+    if isinstance(value, datetime | date):
         value = value.isoformat()
     text = str(value).strip()
     if m := _YEAR.match(text):
