@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 import alerts.models
 import timeline.models
@@ -25,17 +25,35 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin: the module's own
+    # implicit BEGIN comes only before a write, which leaves a read-then-write unprotected.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """BEGIN, or BEGIN IMMEDIATE for `conn.execution_options(sqlite_immediate=True)`: take the write
+    lock up front when a transaction reads then writes what it read (config sync, claims)."""
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def write_transaction(engine: Engine) -> Any:
+    """A transaction that will write what it reads: IMMEDIATE on SQLite, plain on PostgreSQL."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(sqlite_immediate=True).begin()
+    return engine.begin()
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -25,7 +25,7 @@ def parse_duration(text: str | int) -> timedelta:
 def format_duration(delta: timedelta) -> str:
     """The shortest exact text for `delta`: 7776000s -> `90d`."""
     seconds = int(delta.total_seconds())
-    for unit in ("w", "d", "h", "m"):
+    for unit in ("d", "h", "m"):
         if seconds and seconds % _UNITS[unit] == 0:
             return f"{seconds // _UNITS[unit]}{unit}"
     return f"{seconds}s"

@@ -1,0 +1,1 @@
+"""The user-edited config files: reading them with line numbers, validating, resolving defaults."""

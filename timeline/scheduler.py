@@ -1,0 +1,102 @@
+"""The scheduler: APScheduler 3.x runs the service's jobs (and only this module imports it).
+
+Jobs are the plain methods of `timeline.service.Service`; tests call those directly with a frozen
+clock. Every job has coalesce=True (a backlog of missed runs is one run), max_instances=1 (a slow run
+is never doubled) and an explicit misfire_grace_time. A file watcher wakes the config job as soon as
+a config file is saved; the periodic run is the fallback.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from alerts.sqltypes import utcnow
+from timeline.service import CONFIG_JOB, Service
+
+log = logging.getLogger(__name__)
+
+
+def _guarded(name: str, job: Callable[[], Any]) -> Callable[[], None]:
+    """A job that logs its failure and lets the next run try again, instead of dying."""
+
+    def run() -> None:
+        try:
+            job()
+        except Exception:
+            log.exception("job %s failed; it runs again at its next time", name)
+
+    run.__name__ = name
+    return run
+
+
+class Scheduler:
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self._scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(4)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone="UTC",
+        )
+        for name, job, every in service.jobs():
+            self._add(name, job, every)
+
+    def _add(self, name: str, job: Callable[[], Any], every: timedelta) -> None:
+        seconds = max(every.total_seconds(), 0.1)
+        self._scheduler.add_job(
+            _guarded(name, job),
+            "interval",
+            seconds=seconds,
+            id=name,
+            next_run_time=utcnow(),
+            misfire_grace_time=max(int(seconds), 1),
+        )
+
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
+    def start(self) -> None:
+        self._scheduler.start()
+        self._watcher = threading.Thread(target=self._watch, name="config-watch", daemon=True)
+        self._watcher.start()
+        log.info("scheduler started", extra={"jobs": [j.id for j in self._scheduler.get_jobs()]})
+
+    def wake_config(self) -> None:
+        """Run the config job now (a file changed)."""
+        self._scheduler.modify_job(CONFIG_JOB, next_run_time=utcnow())
+
+    def _watch(self) -> None:
+        from watchfiles import watch
+
+        folder = self.service.settings.config_dir
+        if not folder.is_dir():
+            log.warning("config folder %s does not exist; file watching is off", folder)
+            return
+        names = {p.name for p in self.service.config_files()}
+        for changes in watch(folder, stop_event=self._stop, debounce=300, raise_interrupt=False):
+            if any(path.rsplit("/", 1)[-1] in names for _, path in changes):
+                self.wake_config()
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop taking new runs and wait for the jobs in hand to finish."""
+        self._stop.set()
+        self.service.stopping.set()
+        finished = threading.Event()
+
+        def stop() -> None:
+            self._scheduler.shutdown(wait=True)
+            finished.set()
+
+        threading.Thread(target=stop, name="scheduler-stop", daemon=True).start()
+        if not finished.wait(timeout):
+            log.warning("jobs still running after %.0f s; exiting anyway (their claims expire)", timeout)
+        log.info("scheduler stopped")

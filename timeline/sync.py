@@ -1,0 +1,202 @@
+"""Config sync: the milestones file against the database.
+
+`diff` is pure: config definitions and stored ones in, a list of `Change`s out. `apply` writes them
+in the caller's transaction: rows upserted, removed milestones archived (never deleted), each change
+recorded with its time, and the notices the changes call for published in the same transaction,
+so a change is never recorded without its notice or notified twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, update
+
+from alerts.notices import NewNotice, publish
+from timeline.config.milestones import MilestoneDef, load_milestones
+from timeline.dates import slip_days
+from timeline.db import write_transaction
+from timeline.rules import iso, milestone_data
+from timeline.store import CHANGES, MILESTONES, all_rows, snapshot, to_def, to_values
+
+log = logging.getLogger(__name__)
+
+_EDIT_FIELDS = ("title", "subject", "tags", "source", "notes", "attributes", "remind", "grace", "repeat")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between the file and the database."""
+
+    kind: str  # added | removed | rescheduled | status_changed | edited
+    milestone: MilestoneDef
+    before: MilestoneDef | None = None
+    fields: tuple[str, ...] = ()
+
+    @property
+    def slip_days(self) -> int | None:
+        if self.kind != "rescheduled" or self.before is None:
+            return None
+        return slip_days(self.before.schedule, self.milestone.schedule)
+
+    def describe(self) -> str:
+        m = self.milestone
+        if self.kind == "rescheduled" and self.before is not None:
+            slip = self.slip_days or 0
+            direction = f"slipped {slip} days" if slip >= 0 else f"pulled in {-slip} days"
+            return f"rescheduled {m.id}: {self.before.schedule.describe()} → {m.schedule.describe()} ({direction})"
+        if self.kind == "status_changed" and self.before is not None:
+            return f"status of {m.id}: {self.before.status} → {m.status}"
+        if self.kind == "edited":
+            return f"edited {m.id}: {', '.join(self.fields)}"
+        return f"{self.kind} {m.id}: {m.title} ({m.schedule.describe()})"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A milestone as the database holds it."""
+
+    milestone: MilestoneDef
+    origin: str
+    archived: bool
+
+
+def diff(config: list[MilestoneDef], stored: dict[str, Stored]) -> list[Change]:
+    """What applying `config` would change. Milestones created through the API are never touched."""
+    changes: list[Change] = []
+    wanted = {m.id: m for m in config}
+    for m in config:
+        old = stored.get(m.id)
+        if old is None or old.archived:
+            changes.append(Change("added", m, old.milestone if old else None))
+            continue
+        if old.origin != "config":
+            continue
+        before = old.milestone
+        if before.schedule != m.schedule or before.timezone != m.timezone:
+            changes.append(Change("rescheduled", m, before))
+        if before.status != m.status:
+            changes.append(Change("status_changed", m, before))
+        edited = tuple(f for f in _EDIT_FIELDS if getattr(before, f) != getattr(m, f))
+        if edited:
+            changes.append(Change("edited", m, before, edited))
+    for mid, old in stored.items():
+        if mid not in wanted and old.origin == "config" and not old.archived:
+            changes.append(Change("removed", old.milestone, old.milestone))
+    return changes
+
+
+def stored_milestones(conn: Connection) -> dict[str, Stored]:
+    return {
+        row.id: Stored(to_def(row), row.origin, row.archived_at is not None)
+        for row in all_rows(conn, include_archived=True)
+    }
+
+
+def apply(conn: Connection, changes: list[Change], now: datetime, *, path: Path, quiet: bool = False) -> list[str]:
+    """Write `changes`; return the keys of the notices created. `quiet` records without notifying
+    `added` (the first import of a file is not news)."""
+    notices: list[NewNotice] = []
+    known = {r.id for r in all_rows(conn, include_archived=True)}
+    for change in changes:
+        m = change.milestone
+        values = to_values(m) | {"updated_at": now, "next_check_at": now if m.active else None}
+        if change.kind == "added":
+            values |= {"archived_at": None, "origin": "config", "origin_path": str(path)}
+            if m.id in known:
+                conn.execute(update(MILESTONES).where(MILESTONES.c.id == m.id).values(values))
+            else:
+                conn.execute(insert(MILESTONES).values(values | {"created_at": now, "revision": 1}))
+        elif change.kind == "removed":
+            conn.execute(
+                update(MILESTONES)
+                .where(MILESTONES.c.id == m.id)
+                .values(archived_at=now, updated_at=now, next_check_at=None)
+            )
+        else:
+            statement = update(MILESTONES).where(MILESTONES.c.id == m.id).values(values)
+            if change.kind == "rescheduled":
+                statement = statement.values(revision=MILESTONES.c.revision + 1)
+            conn.execute(statement)
+        change_id = conn.execute(
+            insert(CHANGES)
+            .values(
+                milestone_id=m.id,
+                kind=change.kind,
+                at=now,
+                before=snapshot(change.before) if change.before else None,
+                after=snapshot(m) if change.kind != "removed" else None,
+                slip_days=change.slip_days,
+            )
+            .returning(CHANGES.c.id)
+        ).scalar_one()
+        notice = change_notice(change, change_id, now)
+        if notice is not None and not (quiet and change.kind == "added"):
+            notices.append(notice)
+    return publish(conn, notices, now)
+
+
+def change_notice(change: Change, change_id: int, now: datetime) -> NewNotice | None:
+    """The notice a recorded change calls for (an `edited` change calls for none)."""
+    kind = {
+        "added": "milestone.added",
+        "removed": "milestone.removed",
+        "rescheduled": "milestone.rescheduled",
+        "status_changed": "milestone.status_changed",
+    }.get(change.kind)
+    if kind is None:
+        return None
+    m = change.milestone
+    data = milestone_data(m, now)
+    data["summary"] = change.describe()
+    if change.kind == "rescheduled" and change.before is not None:
+        before = change.before.schedule
+        data["previous_window"] = {
+            "text": before.describe(),
+            "opens_at": iso(before.opens_at),
+            "due_at": iso(before.due_at),
+        }
+        data["slip_days"] = change.slip_days
+        data["direction"] = "later" if (change.slip_days or 0) >= 0 else "earlier"
+    if change.kind == "status_changed" and change.before is not None:
+        data["previous_status"] = change.before.status
+    return NewNotice(kind, f"{kind}:{m.id}:{change_id}", now, data, subjects=(m.id,), tags=m.tags)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    changes: list[Change]
+    notices: list[str]
+    dry_run: bool
+
+
+def sync_config(engine: Engine, path: Path, now: datetime, *, dry_run: bool = False) -> SyncResult:
+    """Load `path`, diff it against the database and (unless `dry_run`) apply it in one transaction.
+
+    A broken file raises ConfigError before anything is touched."""
+    config = load_milestones(path)
+    with write_transaction(engine) as conn:
+        stored = stored_milestones(conn)
+        changes = diff(config, stored)
+        if dry_run or not changes:
+            return SyncResult(changes, [], dry_run)
+        first_import = not any(s.origin == "config" for s in stored.values())
+        created = apply(conn, changes, now, path=path, quiet=first_import)
+    for change in changes:
+        log.info("config: %s", change.describe(), extra={"milestone": change.milestone.id})
+    return SyncResult(changes, created, dry_run)
+
+
+def summary(result: SyncResult) -> dict[str, Any]:
+    return {
+        "dry_run": result.dry_run,
+        "changes": [
+            {"kind": c.kind, "milestone": c.milestone.id, "description": c.describe(), "slip_days": c.slip_days}
+            for c in result.changes
+        ],
+        "notices": result.notices,
+    }

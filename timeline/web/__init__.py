@@ -1,0 +1,1 @@
+"""The HTTP surface. FastAPI is imported here and nowhere else."""
