@@ -30,7 +30,7 @@ def _known(settings: Settings, ids: list[str]) -> tuple[set[str], dict[str, date
             return set(), {}
         with engine.connect() as conn:
             sent = set(conn.execute(select(NOTICES.c.key).where(NOTICES.c.subject.in_(ids))).scalars())
-            known = dict(conn.execute(select(MILESTONES.c.id, MILESTONES.c.created_at)).tuples().all())
+            known = {row.id: row.created_at for row in conn.execute(select(MILESTONES.c.id, MILESTONES.c.created_at))}
         return sent, known
     finally:
         engine.dispose()

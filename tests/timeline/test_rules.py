@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from timeline.rules import decide, stage_at
 from tests.timeline.builders import milestone
+from timeline.rules import decide, stage_at
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)  # when the milestones became known
 DUE_DAY = milestone("m", "2026-07-01")  # window [07-01, 07-02): opens 07-01, due 07-02

@@ -1,5 +1,9 @@
 """The `timeline` command. Typer lives here and nowhere else; each command is a thin wrapper over
-`timeline.service`, `timeline.sync` and friends. Every listing takes `--json` for scripts."""
+`timeline.service`, `timeline.sync` and friends. Every listing takes `--json` for scripts.
+
+A command evaluates the timeline as of the instant it was invoked (read by `timeline.entry` before
+the heavy imports): `timeline once` run at 23:59:59 sees 23:59:59, however long start-up takes.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,14 @@ app.add_typer(db_app, name="db")
 console = Console()
 err = Console(stderr=True)
 
+_invoked_at: datetime | None = None
+
+
+def _now() -> datetime:
+    """The instant of this invocation: the program's start, or the clock (tests, freezegun)."""
+    return _invoked_at or utcnow()
+
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
@@ -49,7 +61,7 @@ def _service(*, sync: bool = False) -> Service:
     service = Service(_settings())
     service.upgrade()
     if sync:
-        service.reload_config(force=True)
+        service.reload_config(_now(), force=True)
     return service
 
 
@@ -66,7 +78,7 @@ def _parse_moment(text: str, name: str) -> datetime:
 
 def _config_failed(exc: ConfigError) -> None:
     for problem in exc.problems:
-        err.print(str(problem), markup=False, highlight=False)
+        typer.echo(str(problem), err=True)
     raise typer.Exit(1)
 
 
@@ -89,16 +101,16 @@ def sync(
     """Apply the config files to the database and print what changed."""
     service = _service()
     try:
-        result = sync_config(service.engine, service.settings.milestones_file, utcnow(), dry_run=dry_run)
+        result = sync_config(service.engine, service.settings.milestones_file, _now(), dry_run=dry_run)
     except ConfigError as exc:
         _config_failed(exc)
     if json_output:
         _print_json(summary(result))
         return
     if not result.changes:
-        console.print("No changes.")
+        typer.echo("No changes.")
     for change in result.changes:
-        console.print(("[dim](dry run)[/dim] " if dry_run else "") + change.describe())
+        typer.echo(("(dry run) " if dry_run else "") + change.describe())
 
 
 @app.command("list")
@@ -108,7 +120,7 @@ def list_milestones(
 ) -> None:
     """The timeline: windows, status, days until due or overdue (applies the config first)."""
     service = _service(sync=True)
-    now = utcnow()
+    now = _now()
     with service.engine.connect() as conn:
         rows = all_rows(conn, include_archived=archived)
         views = [milestone_view(row, now) for row in rows]
@@ -157,7 +169,7 @@ def preview(
 ) -> None:
     """Which notices would fire between --from and --until, and when. Changes nothing."""
     settings = _settings()
-    start = _parse_moment(from_, "--from") if from_ else utcnow()
+    start = _parse_moment(from_, "--from") if from_ else _now()
     end = _parse_moment(until, "--until")
     try:
         milestones = load_milestones(settings.milestones_file)
@@ -180,17 +192,17 @@ def once(json_output: JsonOption = False) -> None:
     """One full cycle (sync config, poll due feeds, scan due dates, deliver), then exit."""
     service = _service()
     try:
-        report = service.once()
+        report = service.once(_now())
     except ConfigError as exc:
         _config_failed(exc)
     if json_output:
         _print_json({"changes": summary(report.sync)["changes"] if report.sync else [], "notices": report.notices})
         return
     for change in report.sync.changes if report.sync else []:
-        console.print(change.describe())
-    console.print(f"{len(report.notices)} new notices")
+        typer.echo(change.describe())
+    typer.echo(f"{len(report.notices)} new notices")
     for key in report.notices:
-        console.print(f"  {key}")
+        typer.echo(f"  {key}")
 
 
 @app.command()
@@ -224,7 +236,9 @@ def db_upgrade() -> None:
     console.print(f"Database at the newest schema: {service.engine.url.render_as_string(hide_password=True)}")
 
 
-def main() -> None:
+def main(invoked_at: datetime | None = None) -> None:
+    global _invoked_at
+    _invoked_at = invoked_at
     try:
         app()
     except TimelineError as exc:
