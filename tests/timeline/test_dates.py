@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -90,7 +91,7 @@ def test_windows_are_non_empty_and_utc(day: date, tz: str) -> None:
 @given(days, zones)
 def test_finer_windows_nest_in_coarser_ones(day: date, tz: str) -> None:
     windows = [parse_window(text, tz) for text in _texts(day).values()]
-    for coarse, fine in zip(windows, windows[1:], strict=False):
+    for coarse, fine in itertools.pairwise(windows):
         assert coarse.start <= fine.start < fine.end <= coarse.end
 
 
@@ -111,7 +112,7 @@ def test_halves_quarters_and_years_tile_the_year(year: int, tz: str) -> None:
         windows = [parse_window(f"{year}-{p}", tz) for p in parts]
         assert windows[0].start == whole.start
         assert windows[-1].end == whole.end
-        for before, after in zip(windows, windows[1:], strict=False):
+        for before, after in itertools.pairwise(windows):
             assert before.end == after.start
     assert parse_window(str(year + 1), tz).start == whole.end
 

@@ -73,7 +73,7 @@ def test_done_stops_due_and_overdue(engine: Engine, tmp_path: Path) -> None:
     sync_config(engine, path, NOW)
     _write(tmp_path, BASE.replace("status: in_progress", "status: done"))
     sync_config(engine, path, NOW)
-    assert [k for k, _ in _notices(engine)][0].startswith("milestone.status_changed:build:")
+    assert next(k for k, _ in _notices(engine)).startswith("milestone.status_changed:build:")
     scan_due(engine, datetime(2027, 7, 2, tzinfo=UTC))
     scan_due(engine, datetime(2027, 8, 2, tzinfo=UTC))
     keys = [k for k, _ in _notices(engine)]
