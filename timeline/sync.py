@@ -97,16 +97,24 @@ def stored_milestones(conn: Connection) -> dict[str, Stored]:
     }
 
 
-def apply(conn: Connection, changes: list[Change], now: datetime, *, path: Path, quiet: bool = False) -> list[str]:
-    """Write `changes`; return the keys of the notices created. `quiet` records without notifying
-    `added` (the first import of a file is not news)."""
+def apply(
+    conn: Connection,
+    changes: list[Change],
+    now: datetime,
+    *,
+    path: Path | None,
+    origin: str = "config",
+    quiet: bool = False,
+) -> list[str]:
+    """Write `changes`; return the keys of the notices created. `origin` is "config" (from `path`) or
+    "api"; `quiet` records without notifying `added` (the first import of a file is not news)."""
     notices: list[NewNotice] = []
     known = {r.id for r in all_rows(conn, include_archived=True)}
     for change in changes:
         m = change.milestone
         values = to_values(m) | {"updated_at": now, "next_check_at": now if m.active else None}
         if change.kind == "added":
-            values |= {"archived_at": None, "origin": "config", "origin_path": str(path)}
+            values |= {"archived_at": None, "origin": origin, "origin_path": str(path) if path else None}
             if m.id in known:
                 conn.execute(update(MILESTONES).where(MILESTONES.c.id == m.id).values(values))
             else:
