@@ -34,7 +34,6 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 
 console = Console()
-err = Console(stderr=True)
 
 _invoked_at: datetime | None = None
 
@@ -51,7 +50,7 @@ def _settings() -> Settings:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        err.print(f"[red]{exc}[/red]")
+        typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     setup_logging(settings.log_level)
     return settings
@@ -242,7 +241,7 @@ def main(invoked_at: datetime | None = None) -> None:
     try:
         app()
     except TimelineError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
 
 

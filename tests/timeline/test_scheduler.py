@@ -1,0 +1,121 @@
+"""The real scheduler and the real worker process: file edits picked up, clean stops, one SQLite worker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from timeline.scheduler import Scheduler
+from timeline.service import Service
+from timeline.settings import load_settings
+from timeline.store import MILESTONES
+
+CONFIG = Path(__file__).parents[2] / "config"
+TIMELINE = Path(sys.executable).parent / "timeline"
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Wait until `condition` holds (an event we cannot be told about), failing after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "config"
+    folder.mkdir()
+    shutil.copy(CONFIG / "milestones.yaml", folder / "milestones.yaml")
+    return folder
+
+
+@pytest.fixture
+def scheduler(sqlite_engine: Engine, config_dir: Path) -> Iterator[Scheduler]:
+    settings = load_settings(
+        config_dir=config_dir,
+        database_url=str(sqlite_engine.url),
+        reload_interval="1h",
+        scan_interval="1s",
+        feed_tick="1h",
+        delivery_tick="1h",
+    )
+    running = Scheduler(Service(settings, engine=sqlite_engine))
+    running.start()
+    yield running
+    running.shutdown()
+
+
+def _title(engine: Engine, mid: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(select(MILESTONES.c.title).where(MILESTONES.c.id == mid)).scalar_one_or_none()
+
+
+def test_an_edit_is_applied_within_seconds_and_a_broken_one_keeps_the_last_good(
+    scheduler: Scheduler, sqlite_engine: Engine, config_dir: Path
+) -> None:
+    wait_for(lambda: _title(sqlite_engine, "google-iowa") is not None)
+    path = config_dir / "milestones.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("Google invests 1.5 billion dollars in Iowa", "Google's Iowa expansion"))
+    wait_for(lambda: _title(sqlite_engine, "google-iowa") == "Google's Iowa expansion")
+
+    path.write_text(text.replace("when: 2026-Q4", "when: 2026-Q5"))
+    wait_for(lambda: scheduler.service.config.error is not None)
+    problem = scheduler.service.config.error.problems[0]  # type: ignore[union-attr]
+    assert "milestones[6].when: '2026-Q5' is not a date" in str(problem)
+    assert _title(sqlite_engine, "google-iowa") == "Google's Iowa expansion"
+    assert scheduler.running
+
+
+def _start_worker(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(TIMELINE), "worker"], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+    )
+
+
+def _wait_line(proc: subprocess.Popen[str], needle: str) -> None:
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if needle in line:
+            return
+        if not line and proc.poll() is not None:
+            break
+    raise AssertionError(f"{needle!r} never logged")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_worker_stops_cleanly_on_signal(tmp_path: Path, config_dir: Path, sig: signal.Signals) -> None:
+    env = os.environ | {
+        "TIMELINE_CONFIG_DIR": str(config_dir),
+        "TIMELINE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+        "TIMELINE_LOG_LEVEL": "INFO",
+    }
+    worker = _start_worker(env)
+    try:
+        _wait_line(worker, "worker running")
+        second = subprocess.run([str(TIMELINE), "worker"], env=env, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1
+        assert "another worker already runs on sqlite" in second.stderr
+        started = time.monotonic()
+        worker.send_signal(sig)
+        assert worker.wait(timeout=15) == 0
+        assert time.monotonic() - started < 10
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        worker.wait()
+        if worker.stderr:
+            worker.stderr.close()
