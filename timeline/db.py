@@ -10,11 +10,12 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 
 import alerts.models
+import timeline.feeds.models
 import timeline.models
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Every table lives in SQLModel's one metadata; importing the model modules registers them.
-MODEL_MODULES = (alerts.models, timeline.models)
+MODEL_MODULES = (alerts.models, timeline.models, timeline.feeds.models)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

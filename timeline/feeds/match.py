@@ -1,0 +1,155 @@
+"""Matching feed items against a feed's rule: pure functions, compiled once per rule.
+
+A rule has `any`, `all` and `none` lists of words or phrases and an optional `regex`:
+- terms match whole words, ignoring case and accents (`centre de données` matches
+  `CENTRE DE DONNEES`); punctuation between words does not matter (`data-center` = `data center`);
+- `*` ends a word as a suffix wildcard (`centre*` matches `centres`, not `epicentre`);
+- `regex` is a Python regular expression searched case-insensitively in the item's plain text;
+- an item matches when at least one `any` term does (or `any` is empty), every `all` term does, no
+  `none` term does, and the regex finds something. No rule at all matches every item.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+_WORD = re.compile(r"\w+")
+_TERM_TOKEN = re.compile(r"[\w*]+")
+
+
+@dataclass(frozen=True)
+class Rule:
+    any: tuple[str, ...] = ()
+    all: tuple[str, ...] = ()
+    none: tuple[str, ...] = ()
+    regex: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"any": list(self.any), "all": list(self.all), "none": list(self.none), "regex": self.regex}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Rule | None:
+        if data is None:
+            return None
+        return cls(
+            any=tuple(data.get("any") or ()),
+            all=tuple(data.get("all") or ()),
+            none=tuple(data.get("none") or ()),
+            regex=data.get("regex"),
+        )
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Why an item matched: the `any` term found, the `all` terms, the regex's hit."""
+
+    any: str | None = None
+    all: tuple[str, ...] = ()
+    regex: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"any": self.any, "all": list(self.all), "regex": self.regex}
+
+    def describe(self) -> str:
+        parts = []
+        if self.any:
+            parts.append(f"any: {self.any}")
+        if self.all:
+            parts.append("all: " + ", ".join(self.all))
+        if self.regex is not None:
+            parts.append(f"regex: {self.regex}")
+        return "; ".join(parts) or "every item"
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: `Centre de Données` -> `centre de donnees`."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def words(text: str) -> str:
+    """The folded words of `text`, separated by single spaces: what terms are searched in."""
+    return " ".join(_WORD.findall(fold(text)))
+
+
+def term_problem(term: str) -> str | None:
+    """Why `term` cannot be a rule term, or None."""
+    tokens = _TERM_TOKEN.findall(fold(term))
+    if not tokens:
+        return f"{term!r} has no letters or digits to match"
+    for token in tokens:
+        if "*" in token[:-1]:
+            return f"{term!r}: the wildcard * goes at the end of a word, like centre*"
+        if token == "*":
+            return f"{term!r}: a lone * would match any word; remove it or give a word prefix"
+    return None
+
+
+def _term_pattern(term: str) -> str:
+    parts = []
+    for token in _TERM_TOKEN.findall(fold(term)):
+        parts.append(re.escape(token[:-1]) + r"\w*" if token.endswith("*") else re.escape(token))
+    return r"(?<!\w)" + " ".join(parts) + r"(?!\w)"
+
+
+def _alternation(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not terms:
+        return None
+    return re.compile("|".join(f"(?P<t{i}>{_term_pattern(t)})" for i, t in enumerate(terms)))
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """A compiled rule; build it with `compile_rule` (cached)."""
+
+    rule: Rule | None
+    _any: re.Pattern[str] | None
+    _all: tuple[re.Pattern[str], ...]
+    _none: re.Pattern[str] | None
+    _regex: re.Pattern[str] | None
+
+    def match(self, text: str) -> MatchResult | None:
+        """The reason `text` (an item's title and plain-text summary) matches, or None."""
+        if self.rule is None:
+            return MatchResult()
+        folded = words(text)
+        found_any = None
+        if self._any is not None:
+            hit = self._any.search(folded)
+            if hit is None or hit.lastgroup is None:
+                return None
+            found_any = self.rule.any[int(hit.lastgroup[1:])]
+        if not all(p.search(folded) for p in self._all):
+            return None
+        if self._none is not None and self._none.search(folded):
+            return None
+        found_regex = None
+        if self._regex is not None:
+            hit_regex = self._regex.search(text)
+            if hit_regex is None:
+                return None
+            found_regex = hit_regex.group(0)[:200]
+        return MatchResult(any=found_any, all=self.rule.all, regex=found_regex)
+
+
+@lru_cache(maxsize=4096)
+def compile_rule(rule: Rule | None) -> Matcher:
+    """Compile `rule` once (validated terms and regex are assumed: see `term_problem`)."""
+    if rule is None:
+        return Matcher(None, None, (), None, None)
+    return Matcher(
+        rule,
+        _alternation(rule.any),
+        tuple(re.compile(_term_pattern(t)) for t in rule.all),
+        _alternation(rule.none),
+        re.compile(rule.regex, re.IGNORECASE) if rule.regex else None,
+    )
+
+
+def matches(rule: Rule | None, text: str) -> MatchResult | None:
+    """`compile_rule(rule).match(text)`."""
+    return compile_rule(rule).match(text)
