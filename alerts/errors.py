@@ -4,7 +4,8 @@ AlertsError
 ├── SubscriptionError (ValueError)   a subscription that cannot be created or changed as asked
 │   └── UnsafeTargetError            a target URL the SSRF guard refuses (names the URL and the range)
 ├── NotFoundError (LookupError)      an id that names nothing
-└── DeliveryError                    one HTTP attempt failed; `permanent` says whether a retry can help
+├── DeliveryError                    one HTTP attempt failed; `permanent` says whether a retry can help
+└── ConflictError                    the request clashes with the current state (config-owned, in flight)
 """
 
 from __future__ import annotations
@@ -36,3 +37,8 @@ class DeliveryError(AlertsError):
         super().__init__(message)
         self.permanent = permanent
         self.status = status
+
+
+class ConflictError(AlertsError):
+    """The request clashes with the current state: a subscription owned by the config file, a
+    delivery in flight, a subscription that is disabled."""

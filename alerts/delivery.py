@@ -1,0 +1,285 @@
+"""Sending: the HTTP edge of the outbox (aiohttp lives here and nowhere else in `alerts`).
+
+One `aiohttp.ClientSession` over the SSRF-guarded connector serves every subscription. Each
+subscription has its own concurrency limit and timeout, and a worker never holds more than twice a
+subscription's limit of its deliveries, so a receiver that hangs ties up only its own deliveries.
+Redirects are not followed: a 3xx is a failed attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+from sqlalchemy import Engine, select
+
+from alerts import formats, signing
+from alerts.config import AlertsConfig
+from alerts.errors import NotFoundError, UnsafeTargetError
+from alerts.guard import GuardedConnector, check_url
+from alerts.outbox import SUBSCRIPTIONS, Claimed, FanOut, Recorded, claim, fan_out, record, signing_keys
+from alerts.policy import AttemptResult
+from alerts.sqltypes import utcnow
+
+USER_AGENT = "timeline-alerts-webhooks/1"
+EXCERPT_BYTES = 1024
+_IDLE_POLL = 0.5
+
+
+@dataclass(frozen=True)
+class Request:
+    """One webhook request, ready to go."""
+
+    url: str
+    body: str
+    headers: dict[str, str]
+    timeout: float
+
+
+def build_request(claimed: Claimed, timestamp: datetime, config: AlertsConfig) -> Request:
+    """The body and headers of a claimed delivery: signed Standard Webhooks headers for `standard`."""
+    body = formats.encode(formats.render(claimed.format, claimed.payload))
+    headers = {"content-type": "application/json", "user-agent": USER_AGENT}
+    if claimed.format == "standard" and claimed.keys:
+        headers.update(signing.headers(claimed.webhook_id, timestamp, body, claimed.keys))
+    timeout = claimed.timeout_seconds or config.timeout.total_seconds()
+    return Request(claimed.url, body, headers, timeout)
+
+
+class Sender:
+    """The shared HTTP session and the per-subscription limits. Use as an async context manager."""
+
+    def __init__(self, config: AlertsConfig) -> None:
+        self.config = config
+        self._session: aiohttp.ClientSession | None = None
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+
+    async def __aenter__(self) -> Sender:
+        connector = GuardedConnector(self.config.policy, limit=self.config.max_in_flight, limit_per_host=0)
+        self._session = aiohttp.ClientSession(connector=connector, raise_for_status=False)
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def limit(self, subscription_id: str, concurrency: int | None) -> int:
+        return concurrency or self.config.concurrency
+
+    async def send(self, subscription_id: str, concurrency: int | None, request: Request) -> AttemptResult:
+        """POST `request`, waiting for a free slot of the subscription first. Never raises for the
+        failures of one attempt: they come back as an `AttemptResult` with an error."""
+        semaphore = self._semaphores.get(subscription_id)
+        if semaphore is None:
+            semaphore = self._semaphores[subscription_id] = asyncio.Semaphore(self.limit(subscription_id, concurrency))
+        async with semaphore:
+            return await self._post(request)
+
+    async def _post(self, request: Request) -> AttemptResult:
+        if self._session is None:
+            raise RuntimeError("Sender used outside `async with`")
+        start = time.perf_counter()
+
+        def elapsed() -> float:
+            return (time.perf_counter() - start) * 1000
+
+        try:
+            check_url(request.url, self.config.policy)
+            async with self._session.post(
+                request.url,
+                data=request.body.encode("utf-8"),
+                headers=request.headers,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=request.timeout),
+            ) as response:
+                excerpt = await response.content.read(EXCERPT_BYTES)
+                return AttemptResult(
+                    status_code=response.status,
+                    latency_ms=elapsed(),
+                    retry_after=response.headers.get("Retry-After"),
+                    excerpt=excerpt.decode("utf-8", "replace"),
+                )
+        except TimeoutError:
+            return AttemptResult(None, elapsed(), error=f"timed out after {request.timeout:g}s", timed_out=True)
+        except UnsafeTargetError as exc:
+            return AttemptResult(None, elapsed(), error=f"refused by the SSRF guard: {exc}")
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            return AttemptResult(None, elapsed(), error=f"{type(exc).__name__}: {exc}".strip())
+
+
+@dataclass
+class DeliveryStats:
+    """What one `run_deliveries` pass did."""
+
+    notices: int = 0
+    created: int = 0
+    claimed: int = 0
+    delivered: int = 0
+    retrying: int = 0
+    dead: int = 0
+    disabled: list[str] = field(default_factory=list)
+
+
+async def run_deliveries(
+    engine: Engine,
+    config: AlertsConfig,
+    now: datetime,
+    worker_id: str,
+    *,
+    sender: Sender | None = None,
+    rng: random.Random | None = None,
+) -> DeliveryStats:
+    """Fan out new notices, then claim, send and record due deliveries until none is left.
+
+    `now` is the instant of the first claim; later batches advance it by the (monotonic) time spent,
+    so a long backlog is signed with current timestamps. Database calls run in a thread so that they
+    never stall requests in flight.
+    """
+    if sender is None:
+        async with Sender(config) as own:
+            return await run_deliveries(engine, config, now, worker_id, sender=own, rng=rng)
+    return await _Pass(engine, config, now, worker_id, sender, rng or random.Random()).run()
+
+
+def deliver_once(
+    engine: Engine, config: AlertsConfig, now: datetime, worker_id: str, *, rng: random.Random | None = None
+) -> DeliveryStats:
+    """`run_deliveries` for synchronous callers (the scheduler's jobs): one pass, then return."""
+    return asyncio.run(run_deliveries(engine, config, now, worker_id, rng=rng))
+
+
+class _Pass:
+    def __init__(
+        self, engine: Engine, config: AlertsConfig, now: datetime, worker_id: str, sender: Sender, rng: random.Random
+    ) -> None:
+        self.engine, self.config, self.worker_id, self.sender, self.rng = engine, config, worker_id, sender, rng
+        self.start_now, self.start = now, time.monotonic()
+        self.stats = DeliveryStats()
+        self.tasks: dict[asyncio.Task[AttemptResult], Claimed] = {}
+        self.held: Counter[str] = Counter()
+        self.limits: dict[str, int] = {}
+
+    def now(self) -> datetime:
+        return self.start_now + timedelta(seconds=time.monotonic() - self.start)
+
+    def _write(self) -> Any:
+        # `sqlite_immediate` asks timeline.db's engines for BEGIN IMMEDIATE; other engines ignore it.
+        return self.engine.execution_options(sqlite_immediate=True).begin()
+
+    def _fan_out(self, now: datetime) -> None:
+        while True:
+            with self._write() as conn:
+                done: FanOut = fan_out(conn, now)
+            self.stats.notices += done.notices
+            self.stats.created += done.deliveries
+            if done.notices == 0:
+                return
+
+    def _claim(self, now: datetime, limit: int, exclude: set[str]) -> list[Claimed]:
+        with self._write() as conn:
+            return claim(conn, self.worker_id, now, limit, self.config.claim_lease, exclude)
+
+    def _record(self, now: datetime, outcomes: list[tuple[Claimed, AttemptResult]]) -> Recorded:
+        with self._write() as conn:
+            return record(conn, self.worker_id, now, outcomes, self.config, self.rng)
+
+    async def run(self) -> DeliveryStats:
+        try:
+            await self._loop()
+        finally:
+            for task in self.tasks:
+                task.cancel()
+            if self.tasks:
+                await asyncio.gather(*self.tasks, return_exceptions=True)
+        return self.stats
+
+    async def _loop(self) -> None:
+        await asyncio.to_thread(self._fan_out, self.now())
+        more = True  # whether a claim may still find something
+        while True:
+            while more and len(self.tasks) < self.config.max_in_flight:
+                want = min(self.config.max_in_flight - len(self.tasks), self.config.batch_size)
+                more = await self._claim_more(want) == want
+            if not self.tasks:
+                return
+            # While everything in flight is slow, look for new notices now and then.
+            done, _ = await asyncio.wait(
+                self.tasks, timeout=None if more else _IDLE_POLL, return_when=asyncio.FIRST_COMPLETED
+            )
+            more = True
+            if not done:
+                await asyncio.to_thread(self._fan_out, self.now())
+                continue
+            outcomes = []
+            for task in done:
+                claimed = self.tasks.pop(task)
+                self.held[claimed.subscription_id] -= 1
+                outcomes.append((claimed, task.result()))
+            recorded = await asyncio.to_thread(self._record, self.now(), outcomes)
+            self.stats.delivered += recorded.delivered
+            self.stats.retrying += recorded.retrying
+            self.stats.dead += recorded.dead
+            self.stats.disabled.extend(recorded.disabled)
+
+    async def _claim_more(self, limit: int) -> int:
+        saturated = {sub for sub, held in self.held.items() if held >= 2 * self.limits.get(sub, 1)}
+        batch = await asyncio.to_thread(self._claim, self.now(), limit, saturated)
+        for claimed in batch:
+            self.limits[claimed.subscription_id] = self.sender.limit(claimed.subscription_id, claimed.concurrency)
+            request = build_request(claimed, self.now(), self.config)
+            task = asyncio.create_task(self.sender.send(claimed.subscription_id, claimed.concurrency, request))
+            self.tasks[task] = claimed
+            self.held[claimed.subscription_id] += 1
+        self.stats.claimed += len(batch)
+        return len(batch)
+
+
+@dataclass(frozen=True)
+class PingResult:
+    """The outcome of `send_test`: the test's own `webhook-id` and what the target answered."""
+
+    webhook_id: str
+    result: AttemptResult
+
+
+async def send_test(
+    engine: Engine, config: AlertsConfig, subscription_id: str, now: datetime | None = None
+) -> PingResult:
+    """Send a signed `test.ping` to a subscription now, outside the outbox, and return the answer."""
+    moment = now or utcnow()
+    s = SUBSCRIPTIONS.c
+    with engine.connect() as conn:
+        row = conn.execute(select(SUBSCRIPTIONS).where(s.id == subscription_id)).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no subscription {subscription_id!r}")
+    payload = {
+        "type": "test.ping",
+        "timestamp": moment.isoformat().replace("+00:00", "Z"),
+        "data": {"subscription_id": subscription_id, "title": "Test notice: this webhook works"},
+    }
+    claimed = Claimed(
+        id=0,
+        webhook_id=signing.new_webhook_id(),
+        subscription_id=subscription_id,
+        attempts=0,
+        notice_type="test.ping",
+        payload=payload,
+        url=row.url,
+        format=row.format,
+        keys=signing_keys(row.secret, row.previous_secret, row.previous_secret_expires_at, moment),
+        concurrency=row.concurrency,
+        timeout_seconds=row.timeout_seconds,
+    )
+    async with Sender(config) as sender:
+        result = await sender.send(subscription_id, claimed.concurrency, build_request(claimed, moment, config))
+    return PingResult(claimed.webhook_id, result)

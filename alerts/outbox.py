@@ -1,0 +1,355 @@
+"""The durable outbox: notices fan out into delivery rows, workers claim due rows, outcomes are recorded.
+
+Every state change is one statement or one short transaction and a compare-and-set, so any number of
+workers can share the database: on PostgreSQL rows are picked with `FOR UPDATE SKIP LOCKED`, on
+SQLite the single `UPDATE ... RETURNING` statement holds the write lock while it picks. A claim is a
+lease: the rows of a worker that died come back once `lease_until` has passed. Core statements in
+batches throughout: this is the hot path.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, Table, and_, bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from alerts.config import AlertsConfig
+from alerts.models import Delivery, DeliveryAttempt, Subscription
+from alerts.notices import NOTICES, NewNotice, publish
+from alerts.policy import AttemptResult, Decision, Filters, decide, should_disable, wants
+from alerts.signing import new_webhook_id
+
+SUBSCRIPTIONS: Table = Subscription.__table__  # type: ignore[attr-defined]
+DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
+ATTEMPTS: Table = DeliveryAttempt.__table__  # type: ignore[attr-defined]
+EXCERPT_CHARS = 1024
+STATUSES = ("pending", "in_flight", "delivered", "dead", "cancelled")
+
+
+def _insert(conn: Connection) -> Any:
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+def _for_update(conn: Connection, query: Any, *of: Table) -> Any:
+    if conn.dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True, of=of or None)
+    return query
+
+
+@dataclass(frozen=True)
+class FanOut:
+    notices: int
+    deliveries: int
+
+
+def fan_out(conn: Connection, now: datetime, limit: int = 500) -> FanOut:
+    """Turn up to `limit` notices not yet fanned out into one pending delivery per matching active
+    subscription, and mark them fanned out. Call it inside a transaction; the notices it takes are
+    invisible to a concurrent caller (skipped on PostgreSQL, serialised on SQLite)."""
+    n = NOTICES.c
+    picked = _for_update(conn, select(n.id).where(n.fanned_out_at.is_(None)).order_by(n.id).limit(limit), NOTICES)
+    claimed = conn.execute(
+        update(NOTICES)
+        .where(n.id.in_(picked.scalar_subquery()), n.fanned_out_at.is_(None))
+        .values(fanned_out_at=now)
+        .returning(n.id, n.type, n.tags, n.subjects)
+    ).all()
+    if not claimed:
+        return FanOut(0, 0)
+    s = SUBSCRIPTIONS.c
+    subscriptions = [
+        (row.id, Filters(tuple(row.events), tuple(row.tags), tuple(row.subjects)))
+        for row in conn.execute(select(s.id, s.events, s.tags, s.subjects).where(s.active.is_(True)))
+    ]
+    rows = [
+        {
+            "notice_id": notice.id,
+            "subscription_id": sub_id,
+            "webhook_id": new_webhook_id(),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for notice in sorted(claimed, key=lambda r: r.id)
+        for sub_id, filters in subscriptions
+        if wants(filters, notice.type, notice.tags or (), notice.subjects or ())
+    ]
+    created = 0
+    for start in range(0, len(rows), 500):
+        statement = (
+            _insert(conn)(DELIVERIES)
+            .on_conflict_do_nothing(index_elements=["notice_id", "subscription_id"])
+            .returning(DELIVERIES.c.id)
+        )
+        created += len(conn.execute(statement, rows[start : start + 500]).all())
+    return FanOut(len(claimed), created)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery leased to this worker, with all it takes to send it."""
+
+    id: int
+    webhook_id: str
+    subscription_id: str
+    attempts: int
+    notice_type: str
+    payload: dict[str, Any]
+    url: str
+    format: str
+    keys: tuple[str, ...]
+    concurrency: int | None
+    timeout_seconds: float | None
+
+
+def _due(now: datetime) -> Any:
+    d = DELIVERIES.c
+    return or_(
+        and_(d.status == "pending", d.next_attempt_at <= now),
+        and_(d.status == "in_flight", d.lease_until <= now),
+    )
+
+
+def claim(
+    conn: Connection,
+    worker_id: str,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    exclude: Iterable[str] = (),
+) -> list[Claimed]:
+    """Lease up to `limit` due deliveries of active subscriptions (pending ones whose time has come,
+    and in-flight ones whose lease expired) to `worker_id` until `now + lease`, oldest due first.
+    `exclude` names subscriptions this worker has enough of already."""
+    d, s = DELIVERIES.c, SUBSCRIPTIONS.c
+    query = (
+        select(d.id)
+        .join(SUBSCRIPTIONS, s.id == d.subscription_id)
+        .where(s.active.is_(True), _due(now))
+        .order_by(d.next_attempt_at, d.id)
+        .limit(limit)
+    )
+    skipped = sorted(set(exclude))
+    if skipped:
+        query = query.where(d.subscription_id.not_in(skipped))
+    query = _for_update(conn, query, DELIVERIES)
+    ids = (
+        conn.execute(
+            update(DELIVERIES)
+            .where(d.id.in_(query.scalar_subquery()), _due(now))
+            .values(status="in_flight", lease_until=now + lease, claimed_by=worker_id, updated_at=now)
+            .returning(d.id)
+        )
+        .scalars()
+        .all()
+    )
+    if not ids:
+        return []
+    n = NOTICES.c
+    rows = conn.execute(
+        select(
+            d.id,
+            d.webhook_id,
+            d.subscription_id,
+            d.attempts,
+            n.type,
+            n.payload,
+            s.url,
+            s.format,
+            s.secret,
+            s.previous_secret,
+            s.previous_secret_expires_at,
+            s.concurrency,
+            s.timeout_seconds,
+        )
+        .join(NOTICES, n.id == d.notice_id)
+        .join(SUBSCRIPTIONS, s.id == d.subscription_id)
+        .where(d.id.in_(ids))
+        .order_by(d.id)
+    ).all()
+    return [
+        Claimed(
+            id=row.id,
+            webhook_id=row.webhook_id,
+            subscription_id=row.subscription_id,
+            attempts=row.attempts,
+            notice_type=row.type,
+            payload=row.payload,
+            url=row.url,
+            format=row.format,
+            keys=signing_keys(row.secret, row.previous_secret, row.previous_secret_expires_at, now),
+            concurrency=row.concurrency,
+            timeout_seconds=row.timeout_seconds,
+        )
+        for row in rows
+    ]
+
+
+def signing_keys(
+    secret: str | None, previous: str | None, previous_expires_at: datetime | None, now: datetime
+) -> tuple[str, ...]:
+    """The secrets to sign with: the current one, and the previous one until its overlap ends."""
+    keys = [secret] if secret else []
+    if previous and previous_expires_at is not None and previous_expires_at > now:
+        keys.append(previous)
+    return tuple(keys)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    delivered: int
+    retrying: int
+    dead: int
+    disabled: tuple[str, ...]
+
+
+def record(
+    conn: Connection,
+    worker_id: str,
+    now: datetime,
+    outcomes: Sequence[tuple[Claimed, AttemptResult]],
+    config: AlertsConfig,
+    rng: random.Random,
+) -> Recorded:
+    """Write the outcome of attempts in one go: an attempt row each, the delivery's new state (only if
+    this worker still holds it), and the subscriptions' health, disabling those that must be."""
+    if not outcomes:
+        return Recorded(0, 0, 0, ())
+    decisions = [(c, r, decide(r, c.attempts + 1, now, config.retry_schedule, rng)) for c, r in outcomes]
+    conn.execute(
+        ATTEMPTS.insert(),
+        [
+            {
+                "delivery_id": c.id,
+                "at": now,
+                "status_code": r.status_code,
+                "latency_ms": round(r.latency_ms, 3),
+                "response_excerpt": r.excerpt[:EXCERPT_CHARS] if r.excerpt is not None else None,
+                "error": r.error,
+                "worker": worker_id,
+            }
+            for c, r, _ in decisions
+        ],
+    )
+    d = DELIVERIES.c
+    conn.execute(
+        update(DELIVERIES)
+        .where(d.id == bindparam("b_id"), d.status == "in_flight", d.claimed_by == worker_id)
+        .values(
+            status=bindparam("b_status"),
+            attempts=d.attempts + 1,
+            next_attempt_at=bindparam("b_next"),
+            lease_until=None,
+            claimed_by=None,
+            last_status_code=bindparam("b_code"),
+            last_error=bindparam("b_error"),
+            delivered_at=bindparam("b_delivered"),
+            updated_at=now,
+        ),
+        [
+            {
+                "b_id": c.id,
+                "b_status": decision.status,
+                "b_next": decision.next_attempt_at,
+                "b_code": r.status_code,
+                "b_error": _error_text(r),
+                "b_delivered": now if decision.status == "delivered" else None,
+            }
+            for c, r, decision in decisions
+        ],
+    )
+    disabled = _update_health(conn, now, decisions, config.disable_after)
+    counts = {
+        status: sum(1 for *_, dec in decisions if dec.status == status) for status in ("delivered", "pending", "dead")
+    }
+    return Recorded(counts["delivered"], counts["pending"], counts["dead"], disabled)
+
+
+def _error_text(result: AttemptResult) -> str | None:
+    if result.error is not None:
+        return result.error
+    if not result.ok and result.status_code is not None:
+        return f"HTTP {result.status_code}"
+    return None
+
+
+def _update_health(
+    conn: Connection,
+    now: datetime,
+    decisions: Sequence[tuple[Claimed, AttemptResult, Decision]],
+    disable_after: timedelta,
+) -> tuple[str, ...]:
+    by_sub: dict[str, list[Decision]] = {}
+    for claimed, _, decision in decisions:
+        by_sub.setdefault(claimed.subscription_id, []).append(decision)
+    s = SUBSCRIPTIONS.c
+    rows = conn.execute(
+        select(s.id, s.url, s.active, s.failing_since, s.last_success_at).where(s.id.in_(sorted(by_sub)))
+    ).all()
+    disabled: list[str] = []
+    for row in rows:
+        outcomes = by_sub[row.id]
+        if any(dec.status == "delivered" for dec in outcomes):
+            conn.execute(
+                update(SUBSCRIPTIONS)
+                .where(s.id == row.id)
+                .values(last_success_at=now, failing_since=None, updated_at=now)
+            )
+            continue
+        failing_since = row.failing_since or now
+        if row.failing_since is None:
+            conn.execute(update(SUBSCRIPTIONS).where(s.id == row.id).values(failing_since=now, updated_at=now))
+        reason = next((dec.disable_reason for dec in outcomes if dec.disable_reason), None)
+        if reason is None and should_disable(failing_since, row.last_success_at, now, disable_after):
+            reason = f"failing without a success since {failing_since.isoformat()}"
+        if reason is not None and row.active:
+            disable(conn, row.id, reason, now)
+            disabled.append(row.id)
+    return tuple(disabled)
+
+
+def disable(conn: Connection, subscription_id: str, reason: str, now: datetime) -> None:
+    """Make a subscription inactive with `reason`, cancel its pending deliveries, and publish a
+    `subscription.disabled` notice for the subscriptions that asked for those."""
+    s = SUBSCRIPTIONS.c
+    url = conn.execute(
+        update(SUBSCRIPTIONS)
+        .where(s.id == subscription_id, s.active.is_(True))
+        .values(active=False, disabled_reason=reason, disabled_at=now, updated_at=now)
+        .returning(s.url)
+    ).scalar_one_or_none()
+    if url is None:
+        return
+    cancel_pending(conn, subscription_id, f"subscription disabled: {reason}", now)
+    notice = NewNotice(
+        type="subscription.disabled",
+        key=f"subscription.disabled:{subscription_id}:{now.isoformat()}",
+        occurred_at=now,
+        data={
+            "subscription_id": subscription_id,
+            # The host only: a path may hold a token (Slack and Discord URLs do).
+            "host": urlsplit(url).hostname,
+            "reason": reason,
+            "title": f"Webhook {subscription_id} disabled",
+        },
+    )
+    publish(conn, [notice], now)
+
+
+def cancel_pending(conn: Connection, subscription_id: str, reason: str, now: datetime) -> int:
+    """Cancel the deliveries of a subscription still waiting to be sent; the count cancelled."""
+    d = DELIVERIES.c
+    result = conn.execute(
+        update(DELIVERIES)
+        .where(d.subscription_id == subscription_id, d.status == "pending")
+        .values(status="cancelled", last_error=reason, next_attempt_at=None, updated_at=now)
+    )
+    return int(result.rowcount)

@@ -1,0 +1,68 @@
+"""Standard Webhooks signing (https://www.standardwebhooks.com), through the reference library.
+
+A secret is `whsec_` + base64 of random bytes. The signature header carries one `v1,<base64>` per
+secret in use, space-separated: two during the overlap after a rotation.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from standardwebhooks.webhooks import Webhook
+
+from alerts.errors import SubscriptionError
+
+PREFIX = "whsec_"
+SECRET_BYTES = 32
+MIN_SECRET_BYTES = 24
+MAX_SECRET_BYTES = 64
+
+
+def new_secret() -> str:
+    """A fresh signing secret: `whsec_` + base64 of 32 random bytes."""
+    return PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
+
+
+def new_webhook_id() -> str:
+    """A `webhook-id`: unique per delivery, kept across its retries and redeliveries."""
+    return "msg_" + secrets.token_hex(16)
+
+
+def check_secret(secret: str, *, field: str = "secret") -> str:
+    """`secret` if it is `whsec_` + base64 of 24 to 64 bytes; SubscriptionError otherwise."""
+    if not secret.startswith(PREFIX):
+        raise SubscriptionError(f"a signing secret starts with {PREFIX!r}", field=field)
+    try:
+        raw = base64.b64decode(secret.removeprefix(PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        raise SubscriptionError("a signing secret is whsec_ followed by base64", field=field) from None
+    if not MIN_SECRET_BYTES <= len(raw) <= MAX_SECRET_BYTES:
+        raise SubscriptionError(
+            f"a signing secret holds {MIN_SECRET_BYTES} to {MAX_SECRET_BYTES} bytes, this one {len(raw)}", field=field
+        )
+    return secret
+
+
+@lru_cache(maxsize=1024)
+def _webhook(secret: str) -> Webhook:
+    return Webhook(secret)
+
+
+def signature(msg_id: str, timestamp: datetime, body: str, keys: Sequence[str]) -> str:
+    """The `webhook-signature` value: `v1,<sig>` for each secret in `keys`, space-separated."""
+    moment = timestamp.astimezone(UTC)
+    return " ".join(_webhook(key).sign(msg_id, moment, body) for key in keys)
+
+
+def headers(msg_id: str, timestamp: datetime, body: str, keys: Sequence[str]) -> dict[str, str]:
+    """The three Standard Webhooks headers for `body` sent as `msg_id` at `timestamp`."""
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(timestamp.timestamp())),
+        "webhook-signature": signature(msg_id, timestamp, body, keys),
+    }
