@@ -88,10 +88,13 @@ def changes_of(conn: Connection, milestone_ids: Sequence[str]) -> list[Any]:
 
 
 def due_for_scan(conn: Connection, now: datetime, limit: int) -> list[Any]:
-    """Milestones whose next stage has begun: the scan's cost follows what is due, not the total."""
+    """Milestones whose next stage has begun: the scan's cost follows what is due, not the total.
+
+    Only the `next_check_at` index is used: archiving a milestone clears its `next_check_at`, so no
+    other condition is needed (one would tempt the planner into a full walk of another index)."""
     query = (
         select(MILESTONES)
-        .where(MILESTONES.c.next_check_at <= now, MILESTONES.c.archived_at.is_(None))
+        .where(MILESTONES.c.next_check_at <= now)
         .order_by(MILESTONES.c.next_check_at)
         .limit(limit)
     )
