@@ -1,0 +1,328 @@
+"""Polling due feeds: claim them, fetch them concurrently, parse off the event loop, write results.
+
+One asyncio loop per `poll_due` call. Three kinds of work, kept apart so none holds up the others:
+- fetches run on the loop, bounded per host and overall (`timeline.feeds.fetch`), each under one
+  deadline;
+- parsing (feedparser, CPU-bound) runs in `PARSE_THREADS` worker threads;
+- the database is used from one thread: claims, and a writer that stores finished polls in batches
+  (one transaction per batch, one savepoint per feed, so a feed whose write fails is recorded as
+  failed without losing the others).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from alerts.guard import AddressPolicy
+from alerts.notices import publish
+from timeline.db import write_transaction
+from timeline.feeds.decide import Outcome, decide, needs_parse
+from timeline.feeds.fetch import Fetcher, FetchResult
+from timeline.feeds.health import failing_notice, recovered_notice
+from timeline.feeds.ingest import MilestoneIndex, ingest
+from timeline.feeds.parse import Document, parse_document
+from timeline.feeds.store import FeedRow, LostClaim, claim_due, save_state
+from timeline.settings import Settings
+
+log = logging.getLogger(__name__)
+PARSE_THREADS = 2
+WRITE_BATCH = 200
+
+
+@dataclass(frozen=True)
+class FeedPoll:
+    """The result of polling one feed. `status`: ok, not_modified, error, or lost (another worker
+    took the feed over after our lease ran out; nothing of ours was written)."""
+
+    feed_id: str
+    url: str
+    status: str
+    http_status: int | None = None
+    error: str | None = None
+    new: int = 0
+    updated: int = 0
+    matched: int = 0
+    notices: tuple[str, ...] = ()
+    fetch_seconds: float = 0.0
+    parse_seconds: float = 0.0
+    next_poll_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "feed_id": self.feed_id,
+            "url": self.url,
+            "status": self.status,
+            "http_status": self.http_status,
+            "error": self.error,
+            "new": self.new,
+            "updated": self.updated,
+            "matched": self.matched,
+            "notices": list(self.notices),
+            "fetch_seconds": round(self.fetch_seconds, 3),
+            "parse_seconds": round(self.parse_seconds, 3),
+            "next_poll_at": self.next_poll_at.isoformat() if self.next_poll_at else None,
+        }
+
+
+@dataclass
+class PollReport:
+    feeds: list[FeedPoll] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def notices(self) -> list[str]:
+        return [key for poll in self.feeds for key in poll.notices]
+
+    @property
+    def errors(self) -> list[FeedPoll]:
+        return [poll for poll in self.feeds if poll.status == "error"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seconds": round(self.seconds, 3), "feeds": [p.as_dict() for p in self.feeds]}
+
+
+Progress = Callable[[FeedPoll], None]
+
+
+@dataclass
+class _Done:
+    """A finished fetch (and parse) waiting to be written."""
+
+    feed: FeedRow
+    fetch: FetchResult
+    body_hash: str | None
+    document: Document | None
+    parse_seconds: float
+    written: asyncio.Future[FeedPoll]
+
+
+def poll_due(
+    engine: Engine,
+    settings: Settings,
+    now: datetime,
+    *,
+    feed_ids: Sequence[str] | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> PollReport:
+    """Poll the feeds due at `now` (or `feed_ids`; due or not with `force`) and store the results.
+
+    Runs its own asyncio loop: call it from a thread that has none (scheduler job, CLI).
+    """
+    return asyncio.run(poll_due_async(engine, settings, now, feed_ids=feed_ids, force=force, progress=progress))
+
+
+async def poll_due_async(
+    engine: Engine,
+    settings: Settings,
+    now: datetime,
+    *,
+    feed_ids: Sequence[str] | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> PollReport:
+    started = time.perf_counter()
+    report = PollReport()
+    with (
+        ThreadPoolExecutor(1, thread_name_prefix="feeds-db") as db,
+        ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="feeds-parse") as parser,
+    ):
+        run = _Run(engine, settings, now, db, parser, progress, report)
+        await run.main(feed_ids, force)
+    report.feeds.sort(key=lambda p: p.feed_id)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class _Run:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        now: datetime,
+        db: ThreadPoolExecutor,
+        parser: ThreadPoolExecutor,
+        progress: Progress | None,
+        report: PollReport,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.now = now
+        self.db = db
+        self.parser = parser
+        self.progress = progress
+        self.report = report
+        self.random = random.Random()
+        self.milestones = MilestoneIndex()
+        self.queue: asyncio.Queue[_Done | None] = asyncio.Queue()
+
+    async def main(self, feed_ids: Sequence[str] | None, force: bool) -> None:
+        loop = asyncio.get_running_loop()
+        policy = AddressPolicy(allow_private=self.settings.feed_allow_private)
+        concurrency = self.settings.feed_concurrency
+        writer = asyncio.create_task(self._writer())
+        in_flight: set[asyncio.Task[None]] = set()
+        exhausted = False
+        try:
+            async with Fetcher(policy, concurrency=concurrency, per_host=self.settings.feed_per_host) as fetcher:
+                while True:
+                    if not exhausted and len(in_flight) <= concurrency:
+                        # Forced polls claim every feed asked for at once: they stay claimable.
+                        limit = 1_000_000 if force else 2 * concurrency + 1 - len(in_flight)
+                        batch = await loop.run_in_executor(
+                            self.db,
+                            functools.partial(
+                                claim_due, self.engine, self.now, limit=limit, feed_ids=feed_ids, force=force
+                            ),
+                        )
+                        exhausted = force or len(batch) < limit
+                        in_flight.update(asyncio.create_task(self._poll(fetcher, feed)) for feed in batch)
+                    if not in_flight:
+                        break
+                    _, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await self.queue.put(None)
+            await writer
+
+    async def _poll(self, fetcher: Fetcher, feed: FeedRow) -> None:
+        loop = asyncio.get_running_loop()
+        fetched = await fetcher.fetch(
+            feed.fetch_url,
+            etag=feed.state.etag,
+            last_modified=feed.state.last_modified,
+            timeout=feed.timeout,
+            max_bytes=feed.max_bytes,
+        )
+        body_hash = hashlib.sha256(fetched.body).hexdigest() if fetched.body is not None else None
+        document = None
+        parse_seconds = 0.0
+        if fetched.error is None and needs_parse(feed.state, fetched.status, body_hash):
+            assert fetched.body is not None
+            began = time.perf_counter()
+            url = fetched.permanent_url or feed.fetch_url
+            document = await loop.run_in_executor(self.parser, parse_document, fetched.body, fetched.headers, url)
+            parse_seconds = time.perf_counter() - began
+        written: asyncio.Future[FeedPoll] = loop.create_future()
+        await self.queue.put(_Done(feed, fetched, body_hash, document, parse_seconds, written))
+        result = await written
+        self.report.feeds.append(result)
+        if result.status == "error":
+            log.warning("feed %s failed: %s", feed.id, result.error, extra={"feed": feed.id, "url": feed.url})
+        if self.progress is not None:
+            self.progress(result)
+
+    async def _writer(self) -> None:
+        loop = asyncio.get_running_loop()
+        stop = False
+        while not stop:
+            item = await self.queue.get()
+            batch: list[_Done] = []
+            while item is not None:
+                batch.append(item)
+                if len(batch) >= WRITE_BATCH or self.queue.empty():
+                    break
+                item = self.queue.get_nowait()
+            stop = item is None
+            if not batch:
+                continue
+            try:
+                results = await loop.run_in_executor(self.db, self._write, batch)
+            except Exception as exc:
+                log.exception("writing %d feed polls failed", len(batch))
+                results = [_failed(done, f"not saved: {exc.__class__.__name__}: {exc}") for done in batch]
+            for done, result in zip(batch, results, strict=True):
+                done.written.set_result(result)
+
+    def _write(self, batch: list[_Done]) -> list[FeedPoll]:
+        results = []
+        with write_transaction(self.engine) as conn:
+            for done in batch:
+                try:
+                    with conn.begin_nested():
+                        results.append(self._apply(conn, done))
+                except LostClaim:
+                    results.append(_failed(done, "lost the claim to another worker", status="lost"))
+                except Exception as exc:
+                    log.exception("storing the poll of feed %s failed", done.feed.id)
+                    failure = f"storing the result failed: {exc.__class__.__name__}: {exc}"[:500]
+                    results.append(self._record_failure(conn, done, failure))
+        return results
+
+    def _apply(self, conn: Connection, done: _Done, error: str | None = None) -> FeedPoll:
+        feed, fetched, document = done.feed, done.fetch, done.document
+        parsed = document is not None and document.error is None and error is None
+        outcome = Outcome(
+            status=fetched.status,
+            headers=fetched.headers,
+            error=error or fetched.error or (document.error if document else None),
+            body_hash=done.body_hash,
+            parsed=parsed,
+            permanent_url=fetched.permanent_url,
+        )
+        decision = decide(
+            feed.state, outcome, self.now, jitter=self.random.random(), alert_after=self.settings.feed_alert_after
+        )
+        state = decision.state
+        save_state(conn, feed, state, self.now, backlog_done=feed.backlog_done or parsed)
+        notices: list[str] = []
+        counts = None
+        if parsed and document is not None:
+            counts = ingest(conn, feed, document.entries, self.now, self.milestones)
+            notices.extend(counts.notices)
+        health = []
+        if decision.failing and state.failing_since is not None:
+            health.append(
+                failing_notice(feed, state.failing_since, state.consecutive_failures, state.last_error, self.now)
+            )
+        if decision.recovered_from is not None:
+            health.append(recovered_notice(feed, decision.recovered_from, self.now))
+        notices.extend(publish(conn, health, self.now))
+        return FeedPoll(
+            feed_id=feed.id,
+            url=feed.fetch_url,
+            status=state.status,
+            http_status=fetched.status,
+            error=state.last_error,
+            new=counts.new if counts else 0,
+            updated=counts.updated if counts else 0,
+            matched=counts.matched if counts else 0,
+            notices=tuple(notices),
+            fetch_seconds=fetched.elapsed,
+            parse_seconds=done.parse_seconds,
+            next_poll_at=state.next_poll_at,
+        )
+
+    def _record_failure(self, conn: Connection, done: _Done, error: str) -> FeedPoll:
+        """Store the feed as failed (with backoff) when storing its result failed."""
+        try:
+            with conn.begin_nested():
+                return self._apply(conn, done, error=error)
+        except Exception:
+            log.exception("recording the failure of feed %s failed", done.feed.id)
+            return _failed(done, error)
+
+
+def _failed(done: _Done, error: str, status: str = "error") -> FeedPoll:
+    return FeedPoll(
+        feed_id=done.feed.id,
+        url=done.feed.fetch_url,
+        status=status,
+        http_status=done.fetch.status,
+        error=error,
+        fetch_seconds=done.fetch.elapsed,
+        parse_seconds=done.parse_seconds,
+    )

@@ -1,0 +1,194 @@
+"""Feed rows: applying the config (`sync_feeds`), claiming due feeds, saving a poll's state.
+
+Claims are safe with any number of workers: on PostgreSQL the due rows are picked with
+`FOR UPDATE SKIP LOCKED`; on SQLite the claim runs in a `BEGIN IMMEDIATE` transaction and is itself
+a compare-and-set (`... WHERE next_poll_at <= now`). A claim moves `next_poll_at` forward by `LEASE`
+and sets a fresh `claim_token`; the state is saved only `WHERE claim_token = <ours>`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, select, update
+
+from timeline.db import write_transaction
+from timeline.feeds.config import FeedSpec
+from timeline.feeds.decide import FeedState
+from timeline.feeds.match import Rule
+from timeline.feeds.models import Feed
+
+FEEDS: Table = Feed.__table__  # type: ignore[attr-defined]
+LEASE = timedelta(minutes=10)
+"""How long a claimed poll may take before another worker may claim the feed again."""
+
+_STATE_COLUMNS = (
+    "status",
+    "fetch_url",
+    "etag",
+    "last_modified",
+    "body_hash",
+    "consecutive_failures",
+    "last_error",
+    "last_status_code",
+    "last_polled_at",
+    "last_success_at",
+    "failing_since",
+    "failing_notified_at",
+    "next_poll_at",
+)
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    """A feed as stored: its config and its polling state."""
+
+    id: str
+    url: str
+    name: str
+    timeout: float
+    max_bytes: int
+    rule: Rule | None
+    milestones: tuple[str, ...]
+    tags: tuple[str, ...]
+    notify_backlog: bool
+    notify_updates: bool
+    backlog_done: bool
+    state: FeedState
+    claim_token: str | None = None
+
+    @property
+    def fetch_url(self) -> str:
+        """Where to fetch: the target of a recorded permanent redirect, else the configured URL."""
+        return self.state.fetch_url or self.url
+
+
+def to_row(row: Row[Any]) -> FeedRow:
+    m = row._mapping
+    state = FeedState(interval=timedelta(seconds=m["interval_seconds"]), **{c: m[c] for c in _STATE_COLUMNS if c in m})
+    return FeedRow(
+        id=m["id"],
+        url=m["url"],
+        name=m["name"],
+        timeout=m["timeout_seconds"],
+        max_bytes=m["max_bytes"],
+        rule=Rule.from_dict(m["rule"]),
+        milestones=tuple(m["milestones"] or ()),
+        tags=tuple(m["tags"] or ()),
+        notify_backlog=m["notify_backlog"],
+        notify_updates=m["notify_updates"],
+        backlog_done=m["backlog_done"],
+        state=state,
+        claim_token=m["claim_token"],
+    )
+
+
+@dataclass
+class FeedsSync:
+    """What `sync_feeds` changed, by feed id."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    deactivated: list[str] = field(default_factory=list)
+
+
+def _config_values(spec: FeedSpec) -> dict[str, Any]:
+    return {
+        "url": spec.url,
+        "name": spec.name,
+        "interval_seconds": spec.interval.total_seconds(),
+        "timeout_seconds": spec.timeout.total_seconds(),
+        "max_bytes": spec.max_bytes,
+        "rule": spec.rule.as_dict() if spec.rule else None,
+        "milestones": list(spec.milestones),
+        "tags": list(spec.tags),
+        "notify_backlog": spec.notify_backlog,
+        "notify_updates": spec.notify_updates,
+    }
+
+
+def sync_feeds(conn: Connection, specs: Sequence[FeedSpec], now: datetime) -> FeedsSync:
+    """Make the feed rows say what `specs` say: new feeds are due now, a changed URL starts over
+    (state reset, its items are a backlog again), feeds gone from the config are deactivated (their
+    entries and evidence stay)."""
+    result = FeedsSync()
+    existing = {r.id: r for r in conn.execute(select(FEEDS))}
+    for spec in specs:
+        values = _config_values(spec)
+        old = existing.get(spec.id)
+        if old is None:
+            conn.execute(
+                FEEDS.insert().values(
+                    id=spec.id,
+                    active=True,
+                    status="new",
+                    consecutive_failures=0,
+                    backlog_done=False,
+                    next_poll_at=now,
+                    created_at=now,
+                    updated_at=now,
+                    **values,
+                )
+            )
+            result.added.append(spec.id)
+            continue
+        changes = {k: v for k, v in values.items() if old._mapping[k] != v}
+        if old.active and not changes:
+            continue
+        changes.update(active=True, updated_at=now)
+        if "url" in changes:
+            changes.update(
+                fetch_url=None, etag=None, last_modified=None, body_hash=None, backlog_done=False, next_poll_at=now
+            )
+        elif not old.active or old.next_poll_at > now + spec.interval:
+            changes["next_poll_at"] = now
+        conn.execute(update(FEEDS).where(FEEDS.c.id == spec.id).values(**changes))
+        result.changed.append(spec.id)
+    gone = [fid for fid, row in existing.items() if row.active and fid not in {s.id for s in specs}]
+    if gone:
+        conn.execute(update(FEEDS).where(FEEDS.c.id.in_(gone)).values(active=False, claim_token=None, updated_at=now))
+        result.deactivated.extend(gone)
+    return result
+
+
+def claim_due(
+    engine: Engine, now: datetime, *, limit: int, feed_ids: Sequence[str] | None = None, force: bool = False
+) -> list[FeedRow]:
+    """Claim up to `limit` active feeds due at `now` (any of `feed_ids`, due or not, with `force`)."""
+    token = uuid.uuid4().hex
+    pick = select(FEEDS.c.id).where(FEEDS.c.active.is_(True))
+    guard: ColumnElement[bool] = FEEDS.c.active.is_(True)
+    if feed_ids is not None:
+        pick = pick.where(FEEDS.c.id.in_(list(feed_ids)))
+    if not force:
+        pick = pick.where(FEEDS.c.next_poll_at <= now)
+        guard = guard & (FEEDS.c.next_poll_at <= now)
+    pick = pick.order_by(FEEDS.c.next_poll_at, FEEDS.c.id).limit(limit).with_for_update(skip_locked=True)
+    statement = (
+        update(FEEDS)
+        .where(FEEDS.c.id.in_(pick.scalar_subquery()), guard)
+        .values(next_poll_at=now + LEASE, claim_token=token)
+        .returning(*FEEDS.c)
+    )
+    with write_transaction(engine) as conn:
+        rows = conn.execute(statement).all()
+    return sorted((to_row(r) for r in rows), key=lambda f: f.id)
+
+
+class LostClaim(Exception):
+    """Another worker claimed the feed after our lease ran out: our result is dropped."""
+
+
+def save_state(conn: Connection, feed: FeedRow, state: FeedState, now: datetime, *, backlog_done: bool) -> None:
+    """Write the state a poll decided, if the claim is still ours; LostClaim otherwise."""
+    values: dict[str, Any] = {c: getattr(state, c) for c in _STATE_COLUMNS}
+    values.update(claim_token=None, updated_at=now, backlog_done=backlog_done)
+    done = conn.execute(
+        update(FEEDS).where(FEEDS.c.id == feed.id, FEEDS.c.claim_token == feed.claim_token).values(**values)
+    )
+    if done.rowcount != 1:
+        raise LostClaim(feed.id)
