@@ -230,6 +230,9 @@ class _Pass:
             self.stats.retrying += recorded.retrying
             self.stats.dead += recorded.dead
             self.stats.disabled.extend(recorded.disabled)
+            if recorded.disabled:
+                # Their `subscription.disabled` notices go out in this pass too.
+                await asyncio.to_thread(self._fan_out, self.now())
 
     async def _claim_more(self, limit: int) -> int:
         saturated = {sub for sub, held in self.held.items() if held >= 2 * self.limits.get(sub, 1)}

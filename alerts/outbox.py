@@ -36,10 +36,17 @@ def _insert(conn: Connection) -> Any:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
-def _for_update(conn: Connection, query: Any, *of: Table) -> Any:
+def _picked(conn: Connection, column: Any, query: Any, table: Table) -> Any:
+    """`column` among the rows `query` picks, evaluated once.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED inside a materialised CTE: a plain
+    `IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` may be re-run by the planner and take more
+    than n rows. SQLite runs the whole UPDATE under its write lock, so a subquery is enough.
+    """
     if conn.dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True, of=of or None)
-    return query
+        cte = query.with_for_update(skip_locked=True, of=table).cte().prefix_with("MATERIALIZED")
+        return column.in_(select(cte.c[0]))
+    return column.in_(query.scalar_subquery())
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,10 @@ def fan_out(conn: Connection, now: datetime, limit: int = 500) -> FanOut:
     subscription, and mark them fanned out. Call it inside a transaction; the notices it takes are
     invisible to a concurrent caller (skipped on PostgreSQL, serialised on SQLite)."""
     n = NOTICES.c
-    picked = _for_update(conn, select(n.id).where(n.fanned_out_at.is_(None)).order_by(n.id).limit(limit), NOTICES)
+    picked = select(n.id).where(n.fanned_out_at.is_(None)).order_by(n.id).limit(limit)
     claimed = conn.execute(
         update(NOTICES)
-        .where(n.id.in_(picked.scalar_subquery()), n.fanned_out_at.is_(None))
+        .where(_picked(conn, n.id, picked, NOTICES), n.fanned_out_at.is_(None))
         .values(fanned_out_at=now)
         .returning(n.id, n.type, n.tags, n.subjects)
     ).all()
@@ -140,11 +147,10 @@ def claim(
     skipped = sorted(set(exclude))
     if skipped:
         query = query.where(d.subscription_id.not_in(skipped))
-    query = _for_update(conn, query, DELIVERIES)
     ids = (
         conn.execute(
             update(DELIVERIES)
-            .where(d.id.in_(query.scalar_subquery()), _due(now))
+            .where(_picked(conn, d.id, query, DELIVERIES), _due(now))
             .values(status="in_flight", lease_until=now + lease, claimed_by=worker_id, updated_at=now)
             .returning(d.id)
         )

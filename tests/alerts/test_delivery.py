@@ -1,0 +1,273 @@
+"""Deliveries end to end against a real receiver on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+from freezegun import freeze_time
+from sqlalchemy import Engine, select
+from standardwebhooks.webhooks import Webhook
+
+from alerts.config import AlertsConfig
+from alerts.deliveries import get_delivery, list_deliveries, recover, retry_delivery
+from alerts.delivery import deliver_once, run_deliveries, send_test
+from alerts.notices import NOTICES
+from alerts.outbox import DELIVERIES
+from alerts.sqltypes import utcnow
+from alerts.subscriptions import get_subscription, rotate_secret
+from tests.alerts.helpers import notice, publish_many, subscribe
+from tests.alerts.receiver import Receiver, Reply
+
+
+def _run(engine: Engine, config: AlertsConfig, now: datetime | None = None, worker: str = "w1"):  # type: ignore[no-untyped-def]
+    return asyncio.run(run_deliveries(engine, config, now or utcnow(), worker))
+
+
+def test_a_standard_delivery_is_signed_compact_json(
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    now = utcnow()
+    sub = subscribe(sqlite_engine, config, now, receiver.url())
+    publish_many(sqlite_engine, [notice("a", now, tags=["x"])], now)
+    stats = deliver_once(sqlite_engine, config, now, "w1")
+    assert (stats.notices, stats.created, stats.delivered) == (1, 1, 1)
+    (got,) = receiver.received
+    payload = Webhook(sub.secret).verify(got.body, got.headers)
+    with sqlite_engine.connect() as conn:
+        stored = conn.execute(select(NOTICES.c.payload)).scalar_one()
+    assert payload == stored
+    assert got.body == json.dumps(stored, separators=(",", ":"), ensure_ascii=False)
+    assert "café" in got.body
+    assert got.headers["webhook-id"].startswith("msg_")
+    assert got.headers["Content-Type"] == "application/json"
+    with sqlite_engine.connect() as conn:
+        (delivery,) = list_deliveries(conn)
+        detail = get_delivery(conn, delivery.id)
+        view = get_subscription(conn, sub.subscription.id)
+    assert delivery.status == "delivered" and delivery.webhook_id == got.headers["webhook-id"]
+    assert detail.attempts[0].status_code == 200 and detail.attempts[0].response_excerpt == "ok"
+    assert view.last_success_at is not None and view.failing_since is None
+
+
+def test_slack_and_discord_get_their_own_bodies(
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    now = utcnow()
+    subscribe(sqlite_engine, config, now, receiver.url("/slack"), format="slack")
+    subscribe(sqlite_engine, config, now, receiver.url("/discord"), format="discord")
+    publish_many(sqlite_engine, [notice("a", now)], now)
+    _run(sqlite_engine, config, now)
+    slack = json.loads(receiver.at("/slack")[0].body)
+    discord = json.loads(receiver.at("/discord")[0].body)
+    assert slack["text"] == "milestone.due: Notice a: café" and slack["blocks"]
+    assert discord["embeds"][0]["url"] == "https://example.org/x"
+    assert "webhook-signature" not in receiver.at("/slack")[0].headers
+
+
+def test_after_a_rotation_both_secrets_sign_for_24_hours(
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    start = utcnow()
+    sub = subscribe(sqlite_engine, config, start, receiver.url())
+    with sqlite_engine.begin() as conn:
+        rotated = rotate_secret(conn, config, sub.subscription.id, start)
+    publish_many(sqlite_engine, [notice("a", start)], start)
+    _run(sqlite_engine, config, start)
+    first = receiver.received[-1]
+    assert len(first.headers["webhook-signature"].split(" ")) == 2
+    Webhook(sub.secret).verify(first.body, first.headers)
+    Webhook(rotated.secret).verify(first.body, first.headers)
+    with freeze_time(start + timedelta(hours=24, seconds=1), real_asyncio=True):
+        publish_many(sqlite_engine, [notice("b", utcnow())], utcnow())
+        _run(sqlite_engine, config)
+        second = receiver.received[-1]
+        assert len(second.headers["webhook-signature"].split(" ")) == 1
+        Webhook(rotated.secret).verify(second.body, second.headers)
+
+
+def _delivery(engine: Engine):  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return conn.execute(select(DELIVERIES)).one()
+
+
+def test_the_retry_schedule_then_dead_then_redelivered_with_the_same_id(
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    receiver.reply("/hook", Reply(500, "boom"))
+    start = datetime.now(UTC).replace(microsecond=0)
+    with freeze_time(start, real_asyncio=True) as clock:
+        subscribe(sqlite_engine, config, utcnow(), receiver.url())
+        publish_many(sqlite_engine, [notice("a", utcnow())], utcnow())
+        waits = []
+        for attempt in range(1, len(config.retry_schedule) + 2):
+            before = utcnow()
+            stats = _run(sqlite_engine, config)
+            assert stats.claimed == 1
+            row = _delivery(sqlite_engine)
+            assert row.attempts == attempt
+            if row.status == "dead":
+                break
+            waits.append(row.next_attempt_at - before)
+            clock.move_to(row.next_attempt_at - timedelta(seconds=1))
+            assert _run(sqlite_engine, config).claimed == 0
+            clock.move_to(row.next_attempt_at)
+        assert row.status == "dead" and row.attempts == 8
+        for wait, step in zip(waits, config.retry_schedule, strict=True):
+            assert 0.8 * step <= wait <= 1.2 * step
+        ids = {r.headers["webhook-id"] for r in receiver.received}
+        assert len(receiver.received) == 8 and len(ids) == 1
+        receiver.reply("/hook", Reply(200))
+        with sqlite_engine.begin() as conn:
+            retry_delivery(conn, row.id, utcnow())
+        assert _run(sqlite_engine, config).delivered == 1
+    assert receiver.received[-1].headers["webhook-id"] in ids
+    with sqlite_engine.connect() as conn:
+        detail = get_delivery(conn, row.id)
+    assert len(detail.attempts) == 9
+    assert (detail.attempts[0].status_code, detail.attempts[0].response_excerpt) == (500, "boom")
+
+
+def test_recover_requeues_what_failed_since(sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
+    quick = AlertsConfig(allow_private=True, retry_schedule=(timedelta(seconds=5),), lease=timedelta(seconds=30))
+    receiver.reply("/hook", Reply(503))
+    start = datetime.now(UTC).replace(microsecond=0)
+    with freeze_time(start, real_asyncio=True) as clock:
+        sub = subscribe(sqlite_engine, quick, utcnow(), receiver.url()).subscription.id
+        publish_many(sqlite_engine, [notice(f"n{i}", utcnow()) for i in range(3)], utcnow())
+        _run(sqlite_engine, quick)
+        clock.tick(timedelta(seconds=10))
+        assert _run(sqlite_engine, quick).dead == 3
+        receiver.reply("/hook", Reply(204))
+        with sqlite_engine.begin() as conn:
+            assert recover(conn, sub, start, utcnow()) == 3
+        assert _run(sqlite_engine, quick).delivered == 3
+    assert len({r.headers["webhook-id"] for r in receiver.received}) == 3
+
+
+def test_retry_after_is_honoured(sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
+    receiver.reply("/hook", Reply(503, headers={"Retry-After": "120"}))
+    with freeze_time(datetime.now(UTC), real_asyncio=True):
+        now = utcnow()
+        subscribe(sqlite_engine, config, now, receiver.url())
+        publish_many(sqlite_engine, [notice("a", now)], now)
+        _run(sqlite_engine, config, now)
+        assert _delivery(sqlite_engine).next_attempt_at == now + timedelta(seconds=120)
+
+
+def test_410_disables_the_subscription_and_says_so(
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    receiver.reply("/gone", Reply(410))
+    now = utcnow()
+    gone = subscribe(sqlite_engine, config, now, receiver.url("/gone"), events=["milestone.*"]).subscription.id
+    subscribe(sqlite_engine, config, now, receiver.url("/ops"), events=["subscription.*"], tags=["unrelated"])
+    publish_many(sqlite_engine, [notice("a", now)], now)
+    stats = _run(sqlite_engine, config, now)
+    assert stats.disabled == [gone]
+    with sqlite_engine.connect() as conn:
+        view = get_subscription(conn, gone)
+    assert not view.active and view.disabled_reason is not None and "410" in view.disabled_reason
+    assert _delivery_statuses(sqlite_engine) == {"dead": 1, "delivered": 1}
+    (told,) = receiver.at("/ops")
+    data = json.loads(told.body)
+    assert data["type"] == "subscription.disabled"
+    assert data["data"]["subscription_id"] == gone and data["data"]["host"] == "127.0.0.1"
+    publish_many(sqlite_engine, [notice("b", now)], now)
+    _run(sqlite_engine, config, now)
+    assert len(receiver.at("/gone")) == 1
+
+
+def _delivery_statuses(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        counts: dict[str, int] = {}
+        for status in conn.execute(select(DELIVERIES.c.status)).scalars():
+            counts[status] = counts.get(status, 0) + 1
+        return counts
+
+
+def test_failing_for_five_days_disables(sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
+    receiver.reply("/hook", Reply(500))
+    start = datetime.now(UTC).replace(microsecond=0)
+    with freeze_time(start, real_asyncio=True) as clock:
+        sub = subscribe(sqlite_engine, config, utcnow(), receiver.url()).subscription.id
+        publish_many(sqlite_engine, [notice("a", utcnow())], utcnow())
+        _run(sqlite_engine, config)
+        clock.tick(timedelta(days=4))
+        publish_many(sqlite_engine, [notice("b", utcnow())], utcnow())
+        _run(sqlite_engine, config)
+        with sqlite_engine.connect() as conn:
+            assert get_subscription(conn, sub).failing_since == start
+        clock.tick(timedelta(days=1))
+        stats = _run(sqlite_engine, config)
+        assert stats.disabled == [sub]
+    with sqlite_engine.connect() as conn:
+        view = get_subscription(conn, sub)
+    assert not view.active and "failing without a success" in (view.disabled_reason or "")
+
+
+def test_a_redirect_is_a_failure_and_is_not_followed(
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    receiver.reply("/hook", Reply(302, headers={"Location": receiver.url("/elsewhere")}))
+    now = utcnow()
+    subscribe(sqlite_engine, config, now, receiver.url())
+    publish_many(sqlite_engine, [notice("a", now)], now)
+    assert _run(sqlite_engine, config, now).retrying == 1
+    assert receiver.at("/elsewhere") == []
+    assert _delivery(sqlite_engine).last_status_code == 302
+
+
+def test_a_hanging_receiver_times_out_without_delaying_the_others(
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    receiver.reply("/hang", Reply(hang=True))
+    now = utcnow()
+    subscribe(sqlite_engine, config, now, receiver.url("/hang"), timeout_seconds=1.0)
+    subscribe(sqlite_engine, config, now, receiver.url("/fast"))
+    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(30)], now)
+    started = time.monotonic()
+    stats = _run(sqlite_engine, config, now)
+    assert stats.delivered == 30 and stats.retrying == 30
+    fast = receiver.at("/fast")
+    assert len(fast) == 30
+    assert max(r.at for r in fast) - started < 0.8
+    with sqlite_engine.connect() as conn:
+        hung = list_deliveries(conn, status="pending")
+        detail = get_delivery(conn, hung[0].id)
+    assert all(d.next_attempt_at is not None and d.next_attempt_at - now >= timedelta(seconds=60) for d in hung)
+    assert detail.attempts[0].error == "timed out after 1s"
+    assert len(receiver.at("/hang")) <= 30
+
+
+def test_a_restart_in_the_middle_of_a_backlog_loses_nothing(
+    engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    now = utcnow()
+    subscribe(engine, config, now, receiver.url())
+    publish_many(engine, [notice(f"n{i}", now) for i in range(60)], now)
+    small = AlertsConfig(allow_private=True, lease=config.lease, batch_size=10, max_in_flight=10)
+    # A worker that claims a batch and is killed before recording anything:
+    from alerts.outbox import claim, fan_out
+
+    with engine.execution_options(sqlite_immediate=True).begin() as conn:
+        fan_out(conn, now)
+    with engine.execution_options(sqlite_immediate=True).begin() as conn:
+        lost = claim(conn, "killed", now, 25, config.claim_lease)
+    assert len(lost) == 25
+    assert _run(engine, small, now, "w2").delivered == 35
+    assert config.lease is not None
+    assert _run(engine, small, now + config.lease, "w2").delivered == 25
+    assert len({r.headers["webhook-id"] for r in receiver.received}) == 60
+    assert _delivery_statuses(engine) == {"delivered": 60}
+
+
+def test_send_test_pings_now(sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
+    sub = subscribe(sqlite_engine, config, utcnow(), receiver.url())
+    ping = asyncio.run(send_test(sqlite_engine, config, sub.subscription.id))
+    assert ping.result.ok and ping.result.status_code == 200
+    (got,) = receiver.received
+    assert got.headers["webhook-id"] == ping.webhook_id
+    assert Webhook(sub.secret).verify(got.body, got.headers)["type"] == "test.ping"

@@ -1,0 +1,173 @@
+"""The outbox on SQLite and PostgreSQL: fan-out filters, atomic claims, leases that come back."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, select
+
+from alerts.config import AlertsConfig
+from alerts.notices import NOTICES
+from alerts.outbox import DELIVERIES, claim, fan_out, record
+from alerts.policy import AttemptResult
+from alerts.subscriptions import update_subscription
+from tests.alerts.helpers import notice, publish_many, subscribe
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+LEASE = timedelta(seconds=30)
+
+
+def _write(engine: Engine):  # type: ignore[no-untyped-def]
+    return engine.execution_options(sqlite_immediate=True).begin()
+
+
+def _pairs(engine: Engine) -> set[tuple[str, str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(NOTICES.c.key, DELIVERIES.c.subscription_id).join(NOTICES, NOTICES.c.id == DELIVERIES.c.notice_id)
+        )
+        return {(row.key, row.subscription_id) for row in rows}
+
+
+def test_fan_out_follows_the_filters(engine: Engine, config: AlertsConfig) -> None:
+    url = "https://hooks.example.org/x"
+    everything = subscribe(engine, config, NOW, url).subscription.id
+    milestones = subscribe(engine, config, NOW, url, events=["milestone.*"]).subscription.id
+    tagged = subscribe(engine, config, NOW, url, events=["*"], tags=["anthropic"]).subscription.id
+    one = subscribe(engine, config, NOW, url, events=["milestone.due"], subjects=["m2"]).subscription.id
+    publish_many(
+        engine,
+        [
+            notice("a", NOW, "milestone.due", tags=["anthropic"], subjects=["m1"]),
+            notice("b", NOW, "milestone.upcoming", tags=["google"], subjects=["m2"]),
+            notice("c", NOW, "feed.item_matched", tags=["anthropic"]),
+            notice("d", NOW, "milestone.due", subjects=["m2"]),
+        ],
+        NOW,
+    )
+    with _write(engine) as conn:
+        done = fan_out(conn, NOW)
+    assert (done.notices, done.deliveries) == (4, 10)
+    assert _pairs(engine) == {
+        *((key, everything) for key in "abcd"),
+        ("a", milestones),
+        ("b", milestones),
+        ("d", milestones),
+        ("a", tagged),
+        ("c", tagged),
+        ("d", one),
+    }
+    with _write(engine) as conn:
+        assert fan_out(conn, NOW).notices == 0
+
+
+def test_inactive_subscriptions_get_nothing(engine: Engine, config: AlertsConfig) -> None:
+    sub = subscribe(engine, config, NOW, "https://hooks.example.org/x").subscription.id
+    with engine.begin() as conn:
+        update_subscription(conn, config, sub, {"active": False}, NOW)
+    publish_many(engine, [notice("a", NOW)], NOW)
+    with _write(engine) as conn:
+        assert fan_out(conn, NOW).deliveries == 0
+
+
+def _backlog(engine: Engine, config: AlertsConfig, count: int) -> str:
+    sub = subscribe(engine, config, NOW, "https://hooks.example.org/x").subscription.id
+    publish_many(engine, [notice(f"n{i}", NOW) for i in range(count)], NOW)
+    with _write(engine) as conn:
+        fan_out(conn, NOW)
+    return sub
+
+
+def test_two_concurrent_claimers_never_claim_the_same_row(engine: Engine, config: AlertsConfig) -> None:
+    _backlog(engine, config, 300)
+    claimed: dict[str, list[int]] = {"w1": [], "w2": []}
+    start = threading.Barrier(2)
+
+    def work(worker: str) -> None:
+        start.wait()
+        while True:
+            with _write(engine) as conn:
+                batch = claim(conn, worker, NOW, 7, LEASE)
+            if not batch:
+                return
+            claimed[worker].extend(c.id for c in batch)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in claimed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    one, two = claimed["w1"], claimed["w2"]
+    assert len(one) + len(two) == 300
+    assert not set(one) & set(two)
+    assert len(set(one)) == len(one)
+
+
+def test_concurrent_fan_outs_make_each_delivery_once(engine: Engine, config: AlertsConfig) -> None:
+    subscribe(engine, config, NOW, "https://hooks.example.org/x")
+    publish_many(engine, [notice(f"n{i}", NOW) for i in range(200)], NOW)
+    counts: list[int] = []
+    start = threading.Barrier(3)
+
+    def work() -> None:
+        start.wait()
+        while True:
+            with _write(engine) as conn:
+                done = fan_out(conn, NOW, limit=9)
+            counts.append(done.notices)
+            if not done.notices:
+                return
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(counts) == 200
+    assert len(_pairs(engine)) == 200
+
+
+def test_a_lease_comes_back_only_when_it_expires(engine: Engine, config: AlertsConfig) -> None:
+    _backlog(engine, config, 5)
+    with _write(engine) as conn:
+        first = claim(conn, "dead-worker", NOW, 100, LEASE)
+    assert len(first) == 5
+    with _write(engine) as conn:
+        assert claim(conn, "w2", NOW + LEASE - timedelta(seconds=1), 100, LEASE) == []
+    with _write(engine) as conn:
+        again = claim(conn, "w2", NOW + LEASE, 100, LEASE)
+    assert sorted(c.id for c in again) == sorted(c.id for c in first)
+    assert {c.webhook_id for c in again} == {c.webhook_id for c in first}
+
+
+def test_a_worker_that_lost_its_lease_cannot_overwrite(engine: Engine, config: AlertsConfig) -> None:
+    _backlog(engine, config, 1)
+    with _write(engine) as conn:
+        (slow,) = claim(conn, "slow", NOW, 1, LEASE)
+    later = NOW + LEASE
+    with _write(engine) as conn:
+        (fast,) = claim(conn, "fast", later, 1, LEASE)
+    with _write(engine) as conn:
+        record(conn, "slow", later, [(slow, AttemptResult(500, 1))], config, random.Random(0))
+    with engine.connect() as conn:
+        row = conn.execute(select(DELIVERIES).where(DELIVERIES.c.id == fast.id)).one()
+    assert (row.status, row.claimed_by, row.attempts) == ("in_flight", "fast", 0)
+    with _write(engine) as conn:
+        record(conn, "fast", later, [(fast, AttemptResult(200, 1))], config, random.Random(0))
+    with engine.connect() as conn:
+        row = conn.execute(select(DELIVERIES).where(DELIVERIES.c.id == fast.id)).one()
+    assert (row.status, row.attempts, row.delivered_at) == ("delivered", 1, later)
+
+
+def test_claims_skip_deliveries_not_yet_due(engine: Engine, config: AlertsConfig) -> None:
+    _backlog(engine, config, 1)
+    with _write(engine) as conn:
+        (one,) = claim(conn, "w", NOW, 1, LEASE)
+        record(conn, "w", NOW, [(one, AttemptResult(500, 1))], config, random.Random(0))
+    with _write(engine) as conn:
+        assert claim(conn, "w", NOW + timedelta(seconds=3), 1, LEASE) == []
+    with _write(engine) as conn:
+        (again,) = claim(conn, "w", NOW + timedelta(seconds=7), 1, LEASE)
+    assert again.attempts == 1

@@ -1,0 +1,154 @@
+"""The pure decisions: filters, the retry schedule, Retry-After, disabling, and the SSRF ranges."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from alerts.config import DEFAULT_SCHEDULE
+from alerts.guard import AddressPolicy, refusal
+from alerts.policy import AttemptResult, Filters, decide, parse_retry_after, should_disable, wants
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+FAIL = AttemptResult(500, 10.0)
+
+
+@pytest.mark.parametrize(
+    ("filters", "kind", "tags", "subjects", "expected"),
+    [
+        (Filters(("milestone.*",)), "milestone.due", (), (), True),
+        (Filters(("milestone.*",)), "feed.item_matched", (), (), False),
+        (Filters(("*",)), "feed.item_matched", (), (), True),
+        (Filters(("milestone.due", "feed.*")), "feed.failing", (), (), True),
+        (Filters(("*",), tags=("anthropic",)), "milestone.due", ("anthropic", "us"), (), True),
+        (Filters(("*",), tags=("anthropic",)), "milestone.due", ("google",), (), False),
+        (Filters(("*",), tags=("anthropic",)), "milestone.due", (), (), False),
+        (Filters(("*",), subjects=("m1",)), "milestone.due", (), ("m1", "m2"), True),
+        (Filters(("*",), subjects=("m1",)), "milestone.due", (), ("m3",), False),
+        (Filters(("*",), tags=("a",), subjects=("m1",)), "milestone.due", ("a",), ("m2",), False),
+        (Filters(("subscription.*",), tags=("a",)), "subscription.disabled", (), (), True),
+        (Filters(("Milestone.*",)), "milestone.due", (), (), False),
+    ],
+)
+def test_wants(filters: Filters, kind: str, tags: tuple[str, ...], subjects: tuple[str, ...], expected: bool) -> None:
+    assert wants(filters, kind, tags, subjects) is expected
+
+
+def test_only_2xx_is_delivered() -> None:
+    rng = random.Random(1)
+    assert decide(AttemptResult(200, 1), 1, NOW, DEFAULT_SCHEDULE, rng).status == "delivered"
+    assert decide(AttemptResult(204, 1), 1, NOW, DEFAULT_SCHEDULE, rng).status == "delivered"
+    for code in (301, 302, 307, 400, 404, 500, 503):
+        assert decide(AttemptResult(code, 1), 1, NOW, DEFAULT_SCHEDULE, rng).status == "pending"
+    assert decide(AttemptResult(200, 1, error="reset"), 1, NOW, DEFAULT_SCHEDULE, rng).status == "pending"
+
+
+def test_410_kills_the_delivery_and_disables_the_subscription() -> None:
+    decision = decide(AttemptResult(410, 1), 1, NOW, DEFAULT_SCHEDULE, random.Random(1))
+    assert decision.status == "dead"
+    assert decision.disable_reason is not None and "410" in decision.disable_reason
+
+
+def test_dead_after_the_last_step() -> None:
+    rng = random.Random(1)
+    attempts = len(DEFAULT_SCHEDULE) + 1
+    assert decide(FAIL, attempts - 1, NOW, DEFAULT_SCHEDULE, rng).status == "pending"
+    assert decide(FAIL, attempts, NOW, DEFAULT_SCHEDULE, rng).status == "dead"
+
+
+@given(attempt=st.integers(1, len(DEFAULT_SCHEDULE)), seed=st.integers(0, 2**32))
+def test_jittered_waits_stay_within_20_percent(attempt: int, seed: int) -> None:
+    decision = decide(FAIL, attempt, NOW, DEFAULT_SCHEDULE, random.Random(seed))
+    assert decision.next_attempt_at is not None
+    step = DEFAULT_SCHEDULE[attempt - 1]
+    assert 0.8 * step <= decision.next_attempt_at - NOW <= 1.2 * step
+
+
+@given(attempt=st.integers(1, len(DEFAULT_SCHEDULE)), seed=st.integers(0, 2**32), code=st.sampled_from([None, 429]))
+def test_timeouts_and_429_wait_at_least_a_minute(attempt: int, seed: int, code: int | None) -> None:
+    result = AttemptResult(code, 1, error=None if code else "timed out", timed_out=code is None)
+    decision = decide(result, attempt, NOW, DEFAULT_SCHEDULE, random.Random(seed))
+    assert decision.next_attempt_at is not None
+    wait = decision.next_attempt_at - NOW
+    assert wait >= timedelta(seconds=60)
+    assert wait <= max(timedelta(seconds=60), 1.2 * DEFAULT_SCHEDULE[attempt - 1])
+
+
+@given(attempt=st.integers(1, len(DEFAULT_SCHEDULE)), asked=st.integers(0, 10**7), seed=st.integers(0, 2**32))
+def test_retry_after_is_honoured_within_bounds(attempt: int, asked: int, seed: int) -> None:
+    result = AttemptResult(503, 1, retry_after=str(asked))
+    decision = decide(result, attempt, NOW, DEFAULT_SCHEDULE, random.Random(seed))
+    assert decision.next_attempt_at is not None
+    step = DEFAULT_SCHEDULE[attempt - 1]
+    expected = max(step, min(timedelta(seconds=asked), timedelta(hours=24)))
+    assert decision.next_attempt_at - NOW == expected
+
+
+def test_retry_after_forms() -> None:
+    assert parse_retry_after("120", NOW) == timedelta(seconds=120)
+    assert parse_retry_after(format_datetime(NOW + timedelta(minutes=10), usegmt=True), NOW) == timedelta(minutes=10)
+    assert parse_retry_after(format_datetime(NOW - timedelta(minutes=10), usegmt=True), NOW) == timedelta(0)
+    assert parse_retry_after("soon", NOW) is None
+    assert parse_retry_after("-5", NOW) is None
+    assert parse_retry_after(None, NOW) is None
+    result = AttemptResult(429, 1, retry_after=format_datetime(NOW + timedelta(hours=3), usegmt=True))
+    decision = decide(result, 1, NOW, DEFAULT_SCHEDULE, random.Random(0))
+    assert decision.next_attempt_at == NOW + timedelta(hours=3)
+
+
+def test_should_disable_after_failing_that_long_without_success() -> None:
+    days5 = timedelta(days=5)
+    assert not should_disable(None, None, NOW, days5)
+    assert not should_disable(NOW - timedelta(days=4), None, NOW, days5)
+    assert should_disable(NOW - days5, None, NOW, days5)
+    assert should_disable(NOW - timedelta(days=6), NOW - timedelta(days=7), NOW, days5)
+    assert not should_disable(NOW - timedelta(days=6), NOW - timedelta(days=1), NOW, days5)
+
+
+REFUSED = {
+    "127.0.0.1": "loopback",
+    "::1": "loopback",
+    "::ffff:127.0.0.1": "IPv4-mapped loopback",
+    "169.254.169.254": "link-local",
+    "10.0.0.1": "private",
+    "172.16.0.1": "private",
+    "192.168.1.1": "private",
+    "100.64.0.1": "carrier-grade NAT",
+    "fc00::1": "unique-local",
+    "fd12:3456::1": "unique-local",
+    "fe80::1": "link-local",
+    "224.0.0.1": "multicast",
+    "ff02::1": "multicast",
+    "0.0.0.0": "unspecified",
+    "::": "unspecified",
+    "240.0.0.1": "reserved",
+    "64:ff9b::7f00:1": "loopback",
+    "::ffff:10.0.0.1": "private",
+    "198.18.0.1": "",
+    "192.0.2.1": "",
+}
+
+
+@pytest.mark.parametrize("address", sorted(REFUSED))
+def test_the_guard_refuses_every_non_public_range(address: str) -> None:
+    reason = refusal(address, AddressPolicy())
+    assert reason is not None
+    assert REFUSED[address] in reason
+    assert refusal(address, AddressPolicy(allow_private=True)) is None
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "2606:4700::1111", "8.8.8.8"])
+def test_the_guard_lets_public_addresses_through(address: str) -> None:
+    assert refusal(address, AddressPolicy()) is None
+
+
+def test_an_allowlisted_cidr_passes_and_its_neighbours_do_not() -> None:
+    policy = AddressPolicy.from_settings(False, ["10.1.0.0/16"])
+    assert refusal("10.1.2.3", policy) is None
+    assert refusal("10.2.0.1", policy) is not None
+    assert refusal("not-an-ip", policy) is not None
