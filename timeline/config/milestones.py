@@ -8,7 +8,7 @@ ending after they start, ids used once).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -110,6 +110,19 @@ def load_milestones(path: Path) -> list[MilestoneDef]:
     """Read, validate and resolve `path`; ConfigError lists every problem with its line."""
     parsed, raw = load_model(path, MilestonesFile)
     return _resolve(parsed, raw, path)
+
+
+def resolve_spec(spec: MilestoneSpec, defaults: Defaults | None = None, *, path: Path = Path("<api>")) -> MilestoneDef:
+    """One milestone given outside a file (through the API), resolved as a file entry would be.
+
+    Raises ConfigError whose problems name the milestone's own field (`when`, `ends`, `id`)."""
+    try:
+        return _resolve(MilestonesFile(defaults=defaults or Defaults(), milestones=[spec]), None, path)[0]
+    except ConfigError as exc:
+        problems = [
+            replace(p, field=p.field.removeprefix("milestones[0]").removeprefix(".") or "when") for p in exc.problems
+        ]
+        raise ConfigError(problems) from None
 
 
 def _resolve(parsed: MilestonesFile, raw: Any, path: Path) -> list[MilestoneDef]:
