@@ -2,24 +2,112 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import re
+import uuid
+from time import perf_counter
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from timeline import __version__
+from timeline.logs import request_id
+from timeline.metrics import Metrics
 from timeline.scheduler import Scheduler
 from timeline.service import Service
 from timeline.settings import Settings
+from timeline.web import api_milestones, exports, ops, page
+from timeline.web.errors import ApiError, error_response, install_error_handlers
+
+log = logging.getLogger("timeline.web")
+_INCOMING_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+DESCRIPTION = """Dated milestones, the notices they raise, and the feeds and webhooks around them.
+
+Reads are open unless `TIMELINE_API_READ_TOKEN` is set; writes need
+`Authorization: Bearer <TIMELINE_API_TOKEN>`. Every error is `{"error": {"code", "message", "field"}}`.
+Milestones defined in `config/milestones.yaml` are read-only here (409 names the file to edit).
+"""
+
+TAGS = [
+    {"name": "milestones", "description": "Milestones, their history and the timeline"},
+    {"name": "notices", "description": "What was (or will be) sent"},
+    {"name": "feeds", "description": "Watched feeds and their health"},
+    {"name": "subscriptions", "description": "Webhook targets"},
+    {"name": "deliveries", "description": "The delivery outbox"},
+    {"name": "exports", "description": "iCalendar and Atom"},
+    {"name": "page", "description": "The timeline page"},
+    {"name": "operations", "description": "Health, readiness and metrics"},
+]
 
 
-def create_app(settings: Settings, *, service: Service | None = None, scheduler: Scheduler | None = None) -> FastAPI:
+class RequestContext:
+    """Gives each request an id (the caller's `X-Request-ID` when sane, else a new one), puts it in
+    `timeline.logs.request_id` for every log line of the request, returns it as `X-Request-ID`, logs
+    one line per request, and refuses NUL characters in the URL (no database stores them)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        rid = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"").lower():
+                response = error_response(ApiError(400, "NUL characters are not allowed in URLs"))
+                await response(scope, receive, send_with_id)
+            else:
+                await self.app(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={"status": status, "duration_ms": round((perf_counter() - started) * 1000, 1)},
+            )
+            request_id.reset(token)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    service: Service | None = None,
+    scheduler: Scheduler | None = None,
+    metrics: Metrics | None = None,
+) -> FastAPI:
+    """The app serving `service` (built from `settings` when not given). `scheduler`, when given, is
+    checked by /readyz; `metrics` is the registry /metrics exposes (a fresh one when not given)."""
     service = service or Service(settings)
-    app = FastAPI(title="timeline-alerts", version=__version__, description="Dated milestones and their notices.")
+    metrics = metrics or Metrics()
+    metrics.watch(service.engine)
+    app = FastAPI(
+        title="timeline-alerts",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+    )
     app.state.service = service
     app.state.scheduler = scheduler
-
-    @app.get("/healthz", tags=["operations"], summary="The process is alive")
-    def healthz() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__}
-
+    app.state.metrics = metrics
+    app.state.templates = page.templates()
+    install_error_handlers(app)
+    for module in (api_milestones, exports, page, ops):
+        app.include_router(module.router)
+    app.add_middleware(RequestContext)
     return app

@@ -1,0 +1,279 @@
+"""The milestones API: list, read (with history, notices and evidence), create, edit, remove; the
+timeline of milestones and matched feed items; notices with cursor pagination."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from sqlalchemy import Connection, select
+
+from alerts.sqltypes import utcnow
+from timeline.dates import parse_window
+from timeline.editing import config_defaults, create_milestone, delete_milestone, update_milestone
+from timeline.errors import NotFoundError
+from timeline.rules import iso
+from timeline.service import Service
+from timeline.store import MILESTONES, changes_of
+from timeline.views import list_notices, milestone_view
+from timeline.web.auth import Reader, Writer, service_of
+from timeline.web.errors import ApiError
+from timeline.web.schemas import (
+    DATE_TEXT,
+    READ_ERRORS,
+    MilestoneDetail,
+    MilestoneIn,
+    MilestoneOut,
+    MilestonePatch,
+    NoticePage,
+    Status,
+    TimelineOut,
+    error_responses,
+)
+from timeline.web.sources import evidence_for
+
+router = APIRouter(prefix="/api")
+ServiceDep = Annotated[Service, Depends(service_of)]
+MilestoneId = Annotated[str, Path(description="The milestone's id", max_length=200, examples=["example-point"])]
+_MAX_ID = 2**62
+_CURSOR = re.compile(r"^[0-9]{1,19}$")
+
+
+def _bound(value: str | None, field: str, *, end: bool) -> datetime | None:
+    """`from`/`to` in any date form; `from` is the start of its window, `to` the end of its own."""
+    if value is None:
+        return None
+    try:
+        window = parse_window(value)
+    except (ValueError, OverflowError):
+        raise ApiError(422, f"{value!r} is not a date; use {DATE_TEXT}", field=field) from None
+    return window.end if end else window.start
+
+
+def _moment(value: datetime | None) -> datetime | None:
+    """A query datetime as aware UTC; a naive one is taken as UTC."""
+    if value is None:
+        return None
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ApiError(422, f"{value.isoformat()} is out of range", field="since") from None
+
+
+def _milestone_rows(
+    conn: Connection,
+    *,
+    tag: str | None = None,
+    status: str | None = None,
+    subject: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    include_archived: bool = False,
+) -> list[Any]:
+    c = MILESTONES.c
+    query = select(MILESTONES).order_by(c.opens_at, c.due_at, c.id)
+    if not include_archived:
+        query = query.where(c.archived_at.is_(None))
+    if status:
+        query = query.where(c.status == status)
+    if subject:
+        query = query.where(c.subject == subject)
+    if start is not None:
+        query = query.where(c.due_at > start)
+    if end is not None:
+        query = query.where(c.opens_at < end)
+    rows = list(conn.execute(query))
+    return [r for r in rows if tag in (r.tags or [])] if tag else rows
+
+
+From = Annotated[str | None, Query(alias="from", description=f"Milestones still open after this ({DATE_TEXT})")]
+To = Annotated[str | None, Query(description=f"Milestones opening before the end of this ({DATE_TEXT})")]
+
+
+@router.get(
+    "/milestones",
+    tags=["milestones"],
+    summary="List milestones",
+    response_model=list[MilestoneOut],
+    responses=READ_ERRORS,
+    dependencies=[Reader],
+)
+def list_milestones(
+    service: ServiceDep,
+    tag: Annotated[str | None, Query(description="Only milestones with this tag")] = None,
+    status: Annotated[Status | None, Query(description="Only milestones in this status")] = None,
+    subject: Annotated[str | None, Query(description="Only milestones about this subject")] = None,
+    from_: From = None,
+    to: To = None,
+    include_archived: Annotated[bool, Query(description="Include milestones removed from the config")] = False,
+) -> list[dict[str, Any]]:
+    start, end = _bound(from_, "from", end=False), _bound(to, "to", end=True)
+    now = utcnow()
+    with service.engine.connect() as conn:
+        rows = _milestone_rows(
+            conn, tag=tag, status=status, subject=subject, start=start, end=end, include_archived=include_archived
+        )
+    return [milestone_view(row, now) for row in rows]
+
+
+def _detail(conn: Connection, row: Any, now: datetime) -> dict[str, Any]:
+    view = milestone_view(row, now)
+    view["changes"] = [
+        {
+            "id": c.id,
+            "kind": c.kind,
+            "at": iso(c.at),
+            "slip_days": c.slip_days,
+            "before": c.before,
+            "after": c.after,
+        }
+        for c in changes_of(conn, [row.id])
+    ]
+    view["notices"] = list_notices(conn, subject=row.id, limit=50)
+    view["evidence"] = evidence_for(conn, [row.id]).get(row.id, [])
+    return view
+
+
+def _get_row(conn: Connection, milestone_id: str) -> Any:
+    row = conn.execute(select(MILESTONES).where(MILESTONES.c.id == milestone_id)).first()
+    if row is None:
+        raise NotFoundError(f"no milestone {milestone_id!r}")
+    return row
+
+
+@router.get(
+    "/milestones/{milestone_id}",
+    tags=["milestones"],
+    summary="One milestone, with its change history, notices and feed evidence",
+    response_model=MilestoneDetail,
+    responses=error_responses(401, 404, 422),
+    dependencies=[Reader],
+)
+def get_milestone(service: ServiceDep, milestone_id: MilestoneId) -> dict[str, Any]:
+    with service.engine.connect() as conn:
+        return _detail(conn, _get_row(conn, milestone_id), utcnow())
+
+
+def _write_options(service: Service) -> dict[str, Any]:
+    path = service.settings.milestones_file
+    return {"defaults": config_defaults(path), "config_file": path}
+
+
+@router.post(
+    "/milestones",
+    tags=["milestones"],
+    summary="Create a milestone (owned by the API, not by the config file)",
+    status_code=201,
+    response_model=MilestoneOut,
+    responses=error_responses(400, 401, 403, 409, 422),
+    dependencies=[Writer],
+)
+def post_milestone(service: ServiceDep, body: MilestoneIn, request: Request, response: Response) -> dict[str, Any]:
+    now = utcnow()
+    row = create_milestone(service.engine, body.model_dump(exclude_unset=True), now, **_write_options(service))
+    response.headers["Location"] = str(request.url_for("get_milestone", milestone_id=row.id))
+    return milestone_view(row, now)
+
+
+@router.patch(
+    "/milestones/{milestone_id}",
+    tags=["milestones"],
+    summary="Change an API-created milestone (config-owned ones answer 409 naming the file)",
+    response_model=MilestoneOut,
+    responses=error_responses(400, 401, 403, 404, 409, 422),
+    dependencies=[Writer],
+)
+def patch_milestone(
+    service: ServiceDep, milestone_id: MilestoneId, body: Annotated[MilestonePatch, Body()]
+) -> dict[str, Any]:
+    now = utcnow()
+    patch = body.model_dump(exclude_unset=True)
+    row = update_milestone(service.engine, milestone_id, patch, now, **_write_options(service))
+    return milestone_view(row, now)
+
+
+@router.delete(
+    "/milestones/{milestone_id}",
+    tags=["milestones"],
+    summary="Remove an API-created milestone (archived: its history and notices stay)",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(401, 403, 404, 409, 422),
+    dependencies=[Writer],
+)
+def remove_milestone(service: ServiceDep, milestone_id: MilestoneId) -> Response:
+    delete_milestone(service.engine, milestone_id, utcnow(), config_file=service.settings.milestones_file)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/timeline",
+    tags=["milestones"],
+    summary="Milestones and matched feed items in time order, with their windows",
+    response_model=TimelineOut,
+    responses=READ_ERRORS,
+    dependencies=[Reader],
+)
+def timeline(
+    service: ServiceDep,
+    tag: Annotated[str | None, Query(description="Only milestones with this tag")] = None,
+    from_: From = None,
+    to: To = None,
+) -> dict[str, Any]:
+    start, end = _bound(from_, "from", end=False), _bound(to, "to", end=True)
+    now = utcnow()
+    entries: list[dict[str, Any]] = []
+    with service.engine.connect() as conn:
+        rows = _milestone_rows(conn, tag=tag, start=start, end=end)
+        evidence = evidence_for(conn, [r.id for r in rows])
+    for row in rows:
+        view = milestone_view(row, now)
+        entries.append(
+            {"kind": "milestone", "at": view["opens_at"], "until": view["due_at"], "window": view["window"]}
+            | {"milestone": view, "milestones": [row.id]}
+        )
+    items: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for milestone_id, found in evidence.items():
+        for item in found:
+            key = (item.get("feed"), item.get("link"), item.get("title"))
+            entry = items.setdefault(
+                key, {"kind": "feed_item", "at": item.get("published") or "", "item": item, "milestones": []}
+            )
+            entry["milestones"].append(milestone_id)
+    entries.extend(e for e in items.values() if e["at"])
+    entries.sort(key=lambda e: (e["at"], e["kind"]))
+    return {"now": iso(now), "entries": entries}
+
+
+@router.get(
+    "/notices",
+    tags=["notices"],
+    summary="Notices, newest first, with cursor pagination",
+    response_model=NoticePage,
+    responses=error_responses(400, 401, 422),
+    dependencies=[Reader],
+)
+def notices(
+    service: ServiceDep,
+    type: Annotated[str | None, Query(description="Only this type, e.g. milestone.due")] = None,
+    since: Annotated[datetime | None, Query(description="Only notices created at or after this instant")] = None,
+    milestone: Annotated[str | None, Query(description="Only notices about this milestone")] = None,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 100,
+) -> dict[str, Any]:
+    before_id = None
+    if cursor is not None:
+        if not cursor.isdigit() or not 0 < int(cursor) < _MAX_ID:
+            raise ApiError(
+                400, f"{cursor!r} is not a cursor; pass the `next_cursor` of a previous page", field="cursor"
+            )
+        before_id = int(cursor)
+    with service.engine.connect() as conn:
+        items = list_notices(
+            conn, type_=type, since=_moment(since), subject=milestone, before_id=before_id, limit=limit + 1
+        )
+    more = len(items) > limit
+    items = items[:limit]
+    return {"items": items, "next_cursor": str(items[-1]["id"]) if more else None}
