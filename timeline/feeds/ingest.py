@@ -119,7 +119,7 @@ def ingest(
                 .on_conflict_do_nothing(index_elements=["feed_id", "identity_hash"])
                 .returning(ENTRIES.c.identity_hash, ENTRIES.c.id)
             )
-            ids.update(dict(conn.execute(statement, rows[start : start + _CHUNK]).tuples().all()))
+            ids.update(dict(conn.execute(statement, rows[start : start + _CHUNK]).all()))
     if changes.edited:
         statement = (
             update(ENTRIES)
