@@ -7,25 +7,45 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
+from alerts.config import AlertsConfig
+from alerts.delivery import DeliveryStats, deliver_once
 from alerts.sqltypes import utcnow
+from timeline.config.bundle import load_config
 from timeline.db import make_engine, upgrade
 from timeline.errors import ConfigError
+from timeline.feeds.poll import PollReport, poll_due
 from timeline.scan import scan_due
 from timeline.settings import Settings
-from timeline.sync import SyncResult, sync_config
+from timeline.sync import SyncResult, apply_config
 
 log = logging.getLogger(__name__)
 
 CONFIG_JOB = "reload-config"
 Job = tuple[str, Callable[[], object], timedelta]
+
+
+def alerts_config(settings: Settings) -> AlertsConfig:
+    """The alerts engine's settings, from ours."""
+    return AlertsConfig(
+        allow_private=settings.webhook_allow_private,
+        allow_cidrs=tuple(settings.webhook_allow_cidrs),
+        timeout=settings.webhook_timeout,
+        concurrency=settings.webhook_concurrency,
+        retry_schedule=tuple(settings.retry_schedule),
+        disable_after=settings.disable_after,
+    )
 
 
 @dataclass
@@ -43,6 +63,8 @@ class ConfigState:
 class CycleReport:
     sync: SyncResult | None
     notices: list[str]
+    polls: PollReport | None = None
+    deliveries: DeliveryStats | None = None
 
 
 class Service:
@@ -50,6 +72,8 @@ class Service:
         self.settings = settings
         self.engine = engine or make_engine(settings.database_url)
         self.config = ConfigState()
+        self.alerts = alerts_config(settings)
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.stopping = threading.Event()
 
     def jobs(self) -> list[Job]:
@@ -58,6 +82,8 @@ class Service:
         return [
             (CONFIG_JOB, self.reload_config, s.reload_interval),
             ("due-scan", self.scan, s.scan_interval),
+            ("feed-poll", self.poll_feeds, s.feed_tick),
+            ("deliver", self.deliver, s.delivery_tick),
         ]
 
     def upgrade(self) -> None:
@@ -85,7 +111,8 @@ class Service:
             if not force and fingerprint == self.config.fingerprint:
                 return None
             try:
-                result = sync_config(self.engine, self.settings.milestones_file, now or utcnow())
+                bundle = load_config(self.settings, self.alerts)
+                result = apply_config(self.engine, bundle, now or utcnow(), alerts_config=self.alerts)
             except ConfigError as exc:
                 if self.config.error is None or str(exc) != str(self.config.error):
                     for problem in exc.problems:
@@ -103,11 +130,20 @@ class Service:
             log.info("due scan created %d notices", len(created), extra={"notices": created[:20]})
         return created
 
+    def poll_feeds(self, now: datetime | None = None, **options: Any) -> PollReport:
+        """Poll the feeds that are due (see `timeline.feeds.poll.poll_due` for `options`)."""
+        return poll_due(self.engine, self.settings, now or utcnow(), **options)
+
+    def deliver(self, now: datetime | None = None) -> DeliveryStats:
+        """Fan new notices out to subscriptions and send what is due, until nothing is left."""
+        return deliver_once(self.engine, self.alerts, now or utcnow(), self.worker_id)
+
     def once(self, now: datetime | None = None) -> CycleReport:
         """One whole cycle: sync the config, poll due feeds, scan due dates, deliver."""
         moment = now or utcnow()
         result = self.reload_config(moment, force=True)
         if self.config.error is not None:
             raise self.config.error
+        polls = self.poll_feeds(moment)
         notices = self.scan(moment)
-        return CycleReport(result, notices)
+        return CycleReport(result, notices, polls, self.deliver())

@@ -16,10 +16,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, update
 
+from alerts.config import AlertsConfig
 from alerts.notices import NewNotice, publish
-from timeline.config.milestones import MilestoneDef, load_milestones
+from alerts.subscriptions import SyncResult as SubscriptionsSync
+from alerts.subscriptions import sync_config_subscriptions
+from timeline.config.bundle import ConfigBundle
+from timeline.config.milestones import MilestoneDef
 from timeline.dates import slip_days
 from timeline.db import write_transaction
+from timeline.feeds.store import FeedsSync, sync_feeds
 from timeline.rules import iso, milestone_data
 from timeline.store import CHANGES, MILESTONES, all_rows, snapshot, to_def, to_values
 
@@ -180,23 +185,41 @@ class SyncResult:
     changes: list[Change]
     notices: list[str]
     dry_run: bool
+    feeds: FeedsSync | None = None
+    subscriptions: SubscriptionsSync | None = None
 
 
 def sync_config(engine: Engine, path: Path, now: datetime, *, dry_run: bool = False) -> SyncResult:
-    """Load `path`, diff it against the database and (unless `dry_run`) apply it in one transaction.
+    """Apply the milestones file alone (feeds and subscriptions left as they are)."""
+    return apply_config(engine, ConfigBundle.milestones_only(path), now, dry_run=dry_run)
 
-    A broken file raises ConfigError before anything is touched."""
-    config = load_milestones(path)
+
+def apply_config(
+    engine: Engine,
+    bundle: ConfigBundle,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    alerts_config: AlertsConfig | None = None,
+) -> SyncResult:
+    """Diff `bundle` against the database and (unless `dry_run`) apply all of it in one transaction:
+    milestones with their history and notices, feeds, config-declared subscriptions."""
     with write_transaction(engine) as conn:
         stored = stored_milestones(conn)
-        changes = diff(config, stored)
-        if dry_run or not changes:
+        changes = diff(bundle.milestones, stored)
+        if dry_run:
             return SyncResult(changes, [], dry_run)
-        first_import = not any(s.origin == "config" for s in stored.values())
-        created = apply(conn, changes, now, path=path, quiet=first_import)
+        created: list[str] = []
+        if changes:
+            first_import = not any(s.origin == "config" for s in stored.values())
+            created = apply(conn, changes, now, path=bundle.milestones_path, quiet=first_import)
+        feeds = sync_feeds(conn, bundle.feeds, now) if bundle.feeds is not None else None
+        subscriptions = None
+        if bundle.subscriptions is not None:
+            subscriptions = sync_config_subscriptions(conn, alerts_config or AlertsConfig(), bundle.subscriptions, now)
     for change in changes:
         log.info("config: %s", change.describe(), extra={"milestone": change.milestone.id})
-    return SyncResult(changes, created, dry_run)
+    return SyncResult(changes, created, dry_run, feeds, subscriptions)
 
 
 def summary(result: SyncResult) -> dict[str, Any]:

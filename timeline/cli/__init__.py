@@ -7,6 +7,7 @@ the heavy imports): `timeline once` run at 23:59:59 sees 23:59:59, however long 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from datetime import datetime
@@ -18,15 +19,16 @@ from rich.table import Table
 
 from alerts.sqltypes import utcnow
 from timeline import rules
+from timeline.config.bundle import load_config
 from timeline.config.milestones import load_milestones
 from timeline.dates import parse_window
 from timeline.errors import ConfigError, SettingsError, TimelineError
 from timeline.logs import setup_logging
 from timeline.preview import preview as preview_notices
-from timeline.service import Service
+from timeline.service import Service, alerts_config
 from timeline.settings import Settings, load_settings
 from timeline.store import all_rows
-from timeline.sync import summary, sync_config
+from timeline.sync import apply_config, summary
 from timeline.views import list_notices, milestone_view
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Dated milestones, due-date and feed alerts.")
@@ -56,9 +58,15 @@ def _settings() -> Settings:
     return settings
 
 
-def _service(*, sync: bool = False) -> Service:
+def service_from_env() -> Service:
+    """A service for one command: settings from the environment, schema migrated."""
     service = Service(_settings())
     service.upgrade()
+    return service
+
+
+def _service(*, sync: bool = False) -> Service:
+    service = service_from_env()
     if sync:
         service.reload_config(_now(), force=True)
     return service
@@ -86,10 +94,12 @@ def check() -> None:
     """Validate the config files without touching the database (exit 1 on any problem)."""
     settings = _settings()
     try:
-        milestones = load_milestones(settings.milestones_file)
+        bundle = load_config(settings, alerts_config(settings))
     except ConfigError as exc:
         _config_failed(exc)
-    console.print(f"{settings.milestones_file}: {len(milestones)} milestones, OK")
+    typer.echo(f"{settings.milestones_file}: {len(bundle.milestones)} milestones, OK")
+    typer.echo(f"{settings.feeds_file}: {len(bundle.feeds or [])} feeds, OK")
+    typer.echo(f"{settings.subscriptions_file}: {len(bundle.subscriptions or [])} subscriptions, OK")
 
 
 @app.command()
@@ -100,16 +110,25 @@ def sync(
     """Apply the config files to the database and print what changed."""
     service = _service()
     try:
-        result = sync_config(service.engine, service.settings.milestones_file, _now(), dry_run=dry_run)
+        bundle = load_config(service.settings, service.alerts)
+        result = apply_config(service.engine, bundle, _now(), dry_run=dry_run, alerts_config=service.alerts)
     except ConfigError as exc:
         _config_failed(exc)
     if json_output:
         _print_json(summary(result))
         return
     if not result.changes:
-        typer.echo("No changes.")
+        typer.echo("No milestone changes.")
     for change in result.changes:
         typer.echo(("(dry run) " if dry_run else "") + change.describe())
+    if result.feeds:
+        f = result.feeds
+        typer.echo(f"feeds: {len(f.added)} added, {len(f.changed)} changed, {len(f.deactivated)} deactivated")
+    if result.subscriptions:
+        s = result.subscriptions
+        typer.echo(
+            f"subscriptions: {len(s.created)} created, {len(s.updated)} updated, {len(s.deactivated)} deactivated"
+        )
 
 
 @app.command("list")
@@ -195,13 +214,25 @@ def once(json_output: JsonOption = False) -> None:
     except ConfigError as exc:
         _config_failed(exc)
     if json_output:
-        _print_json({"changes": summary(report.sync)["changes"] if report.sync else [], "notices": report.notices})
+        _print_json(
+            {
+                "changes": summary(report.sync)["changes"] if report.sync else [],
+                "notices": report.notices,
+                "feeds_polled": len(report.polls.feeds) if report.polls else 0,
+                "deliveries": dataclasses.asdict(report.deliveries) if report.deliveries else None,
+            }
+        )
         return
     for change in report.sync.changes if report.sync else []:
         typer.echo(change.describe())
-    typer.echo(f"{len(report.notices)} new notices")
+    if report.polls:
+        typer.echo(f"{len(report.polls.feeds)} feeds polled")
+    typer.echo(f"{len(report.notices)} new due-date notices")
     for key in report.notices:
         typer.echo(f"  {key}")
+    if report.deliveries:
+        d = report.deliveries
+        typer.echo(f"deliveries: {d.delivered} delivered, {d.retrying} to retry, {d.dead} dead")
 
 
 @app.command()
@@ -233,6 +264,17 @@ def db_upgrade() -> None:
     """Bring the database schema to the newest migration."""
     service = _service()
     console.print(f"Database at the newest schema: {service.engine.url.render_as_string(hide_password=True)}")
+
+
+def _mount() -> None:
+    from timeline.cli import alerts
+
+    app.add_typer(alerts.subscriptions_app, name="subscriptions")
+    app.command("deliveries")(alerts.deliveries)
+    app.command("redeliver")(alerts.redeliver)
+
+
+_mount()
 
 
 def main(invoked_at: datetime | None = None) -> None:
