@@ -12,12 +12,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, select, update
 
 from timeline.db import write_transaction
-from timeline.feeds.config import FeedSpec
+from timeline.feeds.config import FeedSpec, load_feeds
 from timeline.feeds.decide import FeedState
 from timeline.feeds.match import Rule
 from timeline.feeds.models import Feed
@@ -192,3 +193,11 @@ def save_state(conn: Connection, feed: FeedRow, state: FeedState, now: datetime,
     )
     if done.rowcount != 1:
         raise LostClaim(feed.id)
+
+
+def apply_feeds_file(engine: Engine, path: Path, now: datetime) -> FeedsSync:
+    """Load `path` and sync the feed rows to it. A broken file raises ConfigError before anything is
+    written: the feeds keep running as they were."""
+    specs = load_feeds(path)
+    with write_transaction(engine) as conn:
+        return sync_feeds(conn, specs, now)
