@@ -1,0 +1,95 @@
+"""Matching rules: whole words, case and accents ignored, `*` as a word-suffix wildcard."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from timeline.feeds.match import Rule, compile_rule, fold, matches, term_problem
+
+WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzéèàçôûïñ", min_size=1, max_size=10)
+ACCENTS = {"e": "éèêë", "a": "àâä", "c": "ç", "o": "ôö", "u": "ûüù", "i": "îï", "n": "ñ"}
+
+
+@pytest.mark.parametrize(
+    ("rule", "text", "expected"),
+    [
+        (Rule(any=("centre de données",)), "UN CENTRE DE DONNEES GEANT", True),
+        (Rule(any=("centre de donnees",)), "Un centre de données géant", True),
+        (Rule(any=("centre*",)), "les centres du pays", True),
+        (Rule(any=("centre*",)), "l'épicentre", False),
+        (Rule(any=("centre* de donn*",)), "Centres de Données", True),
+        (Rule(any=("data center",)), "a new data-center in Texas", True),
+        (Rule(any=("anthropic",)), "Anthropic's plans", True),
+        (Rule(any=("anthropic",)), "anthropics", False),
+        (Rule(any=("anthropic",)), "philanthropic giving", False),
+        (Rule(any=("ai",)), "AI chips", True),
+        (Rule(any=("ai",)), "Hawaii", False),
+        (Rule(all=("anthropic", "iowa")), "Anthropic in Iowa", True),
+        (Rule(all=("anthropic", "iowa")), "Anthropic in Texas", False),
+        (Rule(any=("anthropic",), none=("crypto*",)), "Anthropic cryptocurrency", False),
+        (Rule(regex=r"\$\d+ ?billion"), "a $50 billion plan", True),
+        (Rule(regex=r"\$\d+ ?billion"), "fifty billion", False),
+        (Rule(any=("straße",)), "STRASSE", True),
+        (Rule(), "anything at all", True),
+        (None, "", True),
+    ],
+)
+def test_examples(rule: Rule | None, text: str, expected: bool) -> None:
+    assert (matches(rule, text) is not None) is expected
+
+
+def test_the_result_names_the_terms_that_matched() -> None:
+    hit = matches(
+        Rule(any=("microsoft", "anthropic"), all=("data cent*",), regex="[0-9]+"), "Anthropic: 50 data centres"
+    )
+    assert hit is not None
+    assert (hit.any, hit.all, hit.regex) == ("anthropic", ("data cent*",), "50")
+    assert hit.describe() == "any: anthropic; all: data cent*; regex: 50"
+    assert matches(None, "x").describe() == "every item"  # type: ignore[union-attr]
+
+
+def test_rules_are_compiled_once() -> None:
+    rule = Rule(any=("x",))
+    assert compile_rule(rule) is compile_rule(Rule(any=("x",)))
+
+
+@pytest.mark.parametrize(
+    ("term", "problem"),
+    [("centre*", None), ("data centre*", None), ("*", "lone"), ("ce*ntre", "end of a word"), ("!!", "no letters")],
+)
+def test_term_problems(term: str, problem: str | None) -> None:
+    found = term_problem(term)
+    assert (found is None) if problem is None else (problem in (found or ""))
+
+
+def _accented(word: str, data: st.DataObject) -> str:
+    return "".join(data.draw(st.sampled_from(c + ACCENTS.get(c, ""))) for c in fold(word))
+
+
+@given(words=st.lists(WORD, min_size=1, max_size=4), data=st.data())
+def test_case_and_accents_never_matter(words: list[str], data: st.DataObject) -> None:
+    phrase = " ".join(words)
+    variant = " ".join(_accented(w, data) for w in words)
+    variant = "".join(c.upper() if data.draw(st.booleans()) else c for c in variant)
+    text = f"before, {variant}; after"
+    assert matches(Rule(any=(phrase,)), text) is not None
+    assert matches(Rule(any=(variant,)), f"x {phrase} y") is not None
+    assert matches(Rule(none=(phrase,)), text) is None
+
+
+@given(prefix=WORD, suffix=st.text(alphabet="abcxyz0123", max_size=6), before=WORD)
+def test_wildcard_is_a_word_suffix(prefix: str, suffix: str, before: str) -> None:
+    rule = Rule(any=(prefix + "*",))
+    assert matches(rule, f"the {prefix.upper()}{suffix} here") is not None
+    if not fold(before + prefix).startswith(fold(prefix)):
+        assert matches(rule, f"the {before}{prefix}{suffix} here") is None
+
+
+@given(word=WORD, glue=WORD)
+def test_words_match_whole(word: str, glue: str) -> None:
+    rule = Rule(any=(word,))
+    assert matches(rule, f"({word.upper()})") is not None
+    assert matches(rule, f"{word}{glue}") is None
+    assert matches(rule, f"{glue}{word}") is None
