@@ -160,11 +160,6 @@ def milestone_data(m: MilestoneDef, now: datetime) -> dict[str, Any]:
     }
 
 
-def first_check(m: MilestoneDef, now: datetime) -> datetime | None:
-    """When a scan should first look at `m`: now, if anything is pending at all."""
-    return now if m.active else None
-
-
 def scan(
     milestones: Iterable[tuple[MilestoneDef, datetime]], sent: set[str], now: datetime, notify_past: bool
 ) -> dict[str, Decision]:
