@@ -212,10 +212,10 @@ class _Run:
         parse_seconds = 0.0
         if fetched.error is None and needs_parse(feed.state, fetched.status, body_hash):
             assert fetched.body is not None
-            began = time.perf_counter()
             url = fetched.permanent_url or feed.fetch_url
-            document = await loop.run_in_executor(self.parser, parse_document, fetched.body, fetched.headers, url)
-            parse_seconds = time.perf_counter() - began
+            document, parse_seconds = await loop.run_in_executor(
+                self.parser, _timed_parse, fetched.body, fetched.headers, url
+            )
         written: asyncio.Future[FeedPoll] = loop.create_future()
         await self.queue.put(_Done(feed, fetched, body_hash, document, parse_seconds, written))
         result = await written
@@ -314,6 +314,12 @@ class _Run:
         except Exception:
             log.exception("recording the failure of feed %s failed", done.feed.id)
             return _failed(done, error)
+
+
+def _timed_parse(body: bytes, headers: dict[str, str], url: str) -> tuple[Document, float]:
+    began = time.perf_counter()
+    document = parse_document(body, headers, url)
+    return document, time.perf_counter() - began
 
 
 def _failed(done: _Done, error: str, status: str = "error") -> FeedPoll:

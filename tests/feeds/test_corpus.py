@@ -1,0 +1,73 @@
+"""feedparser's own test corpus (about 2,240 documents: well-formed, ill-formed, encodings, entities,
+HTTP, compression) served over HTTP and ingested: no exception escapes, no feed holds up another."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from tests.feeds.builders import Item, add_feeds, rss, spec
+from tests.feeds.conftest import NOW, make_settings
+from tests.feeds.server import LocalServer, static
+from timeline.feeds.ingest import ENTRIES
+from timeline.feeds.poll import poll_due
+
+_HEADER = re.compile(r"^Header:\s*([\w-]+):\s*(.*?)\s*$", re.MULTILINE)
+_ENCODINGS = {".gz": "gzip", ".z": "deflate"}
+
+
+def _served(path: Path, server: LocalServer) -> tuple[int, dict[str, str]]:
+    """The status and headers a corpus file asks for in its leading comment."""
+    status, headers = 200, {}
+    head = path.read_bytes()[:2000].decode("latin-1")
+    comment = head[: head.find("-->")] if "-->" in head else ""
+    for name, value in _HEADER.findall(comment):
+        if name.lower() == "status":
+            status = int(value)
+            continue
+        value = value.replace("http://localhost:8097/tests/", server.url("/corpus/"))
+        headers[name] = value.replace("http://localhost:8097/", server.url("/"))
+    if path.suffix in _ENCODINGS:
+        headers["Content-Encoding"] = _ENCODINGS[path.suffix]
+    return status, headers
+
+
+def test_every_corpus_file_is_ingested_without_crash_or_delay(
+    shared_dir: Path, server: LocalServer, sqlite_engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    corpus = shared_dir / "corpus" / "feedparser"
+    files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.name != "LICENSE")
+    assert len(files) > 2000
+    specs = []
+    for index, path in enumerate(files):
+        relative = path.relative_to(corpus).as_posix()
+        status, headers = _served(path, server)
+        server.route(f"/corpus/{relative}", static(path.read_bytes(), status, headers))
+        specs.append(spec(f"c{index:04d}", server.url(f"/corpus/{relative}")))
+    server.route("/-/return-304.xml", static(status=304))
+    canary = spec("canary", server.route("/canary.xml", static(rss(Item("Still here", guid="c")))))
+    add_feeds(sqlite_engine, *specs, canary)
+    settings = make_settings(tmp_path, feed_concurrency=64, feed_per_host=64)
+
+    caplog.set_level(logging.ERROR, logger="timeline.feeds")
+    started = time.perf_counter()
+    report = poll_due(sqlite_engine, settings, NOW)
+    elapsed = time.perf_counter() - started
+
+    assert len(report.feeds) == len(files) + 1
+    assert [r.getMessage() for r in caplog.records] == []
+    assert not [p for p in report.feeds if p.error and p.error.startswith(("storing", "not saved", "parser failed"))]
+    statuses = Counter(p.status for p in report.feeds)
+    assert statuses["ok"] > 0.9 * len(files), statuses
+    polls = {p.feed_id: p for p in report.feeds}
+    assert polls["canary"].status == "ok" and polls["canary"].fetch_seconds < 1.0
+    assert max(p.fetch_seconds for p in report.feeds) < 5.0
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ENTRIES)).scalar_one() > 1000
+    assert elapsed < 60
