@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 NOTICES = Notice.__table__  # type: ignore[attr-defined]
 DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
 ATTEMPTS = DeliveryAttempt.__table__  # type: ignore[attr-defined]
+POLL_RESULTS = ("ok", "not_modified", "error")
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -42,6 +43,8 @@ class Metrics:
         self.feed_polls = Counter(
             "timeline_feed_polls", "Feed polls by result (ok, not_modified, error)", ["result"], registry=self.registry
         )
+        for result in POLL_RESULTS:
+            self.feed_polls.labels(result=result)
 
     def watch(self, engine: Engine) -> None:
         self.registry.register(DatabaseCollector(engine))

@@ -4,7 +4,7 @@ timeline of milestones and matched feed items; notices with cursor pagination.""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
@@ -50,16 +50,6 @@ def _bound(value: str | None, field: str, *, end: bool) -> datetime | None:
     except (ValueError, OverflowError):
         raise ApiError(422, f"{value!r} is not a date; use {DATE_TEXT}", field=field) from None
     return window.end if end else window.start
-
-
-def _moment(value: datetime | None) -> datetime | None:
-    """A query datetime as aware UTC; a naive one is taken as UTC."""
-    if value is None:
-        return None
-    try:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    except OverflowError:
-        raise ApiError(422, f"{value.isoformat()} is out of range", field="since") from None
 
 
 def _milestone_rows(
@@ -258,7 +248,7 @@ def timeline(
 def notices(
     service: ServiceDep,
     type: Annotated[str | None, Query(description="Only this type, e.g. milestone.due")] = None,
-    since: Annotated[datetime | None, Query(description="Only notices created at or after this instant")] = None,
+    since: Annotated[str | None, Query(description=f"Only notices created since then ({DATE_TEXT})")] = None,
     milestone: Annotated[str | None, Query(description="Only notices about this milestone")] = None,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 100,
@@ -272,7 +262,12 @@ def notices(
         before_id = int(cursor)
     with service.engine.connect() as conn:
         items = list_notices(
-            conn, type_=type, since=_moment(since), subject=milestone, before_id=before_id, limit=limit + 1
+            conn,
+            type_=type,
+            since=_bound(since, "since", end=False),
+            subject=milestone,
+            before_id=before_id,
+            limit=limit + 1,
         )
     more = len(items) > limit
     items = items[:limit]

@@ -81,7 +81,7 @@ def describe(exc: Exception) -> ApiError:
     if isinstance(exc, SubscriptionError):
         return ApiError(422, str(exc), field=exc.field)
     if isinstance(exc, NotFoundError | AlertsNotFound):
-        return ApiError(404, str(exc).strip("'\""))
+        return ApiError(404, str(exc))
     if isinstance(exc, ConflictError):
         return ApiError(409, str(exc))
     if isinstance(exc, ConfigError):

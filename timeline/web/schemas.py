@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Status = Literal["planned", "in_progress", "done", "cancelled"]
 DATE_TEXT = "2025, 2025-H2, 2025-Q3, 2025-09, 2025-09-15 or an ISO datetime with offset"
@@ -32,13 +32,13 @@ def _problem(value: Any) -> str | None:
 class _Input(BaseModel):
     """A request body: unknown fields refused, and nothing a database cannot store."""
 
-    @model_validator(mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _storable(cls, data: Any) -> Any:
-        problem = _problem(data)
+    def _storable(cls, value: Any) -> Any:
+        problem = _problem(value)
         if problem:
             raise ValueError(problem)
-        return data
+        return value
 
 
 class ErrorDetail(BaseModel):
