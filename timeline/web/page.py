@@ -4,7 +4,7 @@ external asset). `layout` is pure: milestones, evidence and `now` in, the drawin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from alerts.sqltypes import utcnow
 from timeline.config.milestones import MilestoneDef
-from timeline.rules import iso
 from timeline.service import Service
 from timeline.store import MILESTONES, to_def
 from timeline.web.auth import ExportReader, service_of
@@ -27,6 +26,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 STATUSES = ("planned", "in_progress", "done", "cancelled")
 WIDTH, LEFT, RIGHT, TOP, ROW = 1000, 16, 16, 44, 46
 MAX_YEARS_AROUND_NOW = 40
+_INSTANT = timedelta(microseconds=1)
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 
@@ -86,6 +86,10 @@ def _year_start(year: int) -> datetime:
     return datetime(year, 1, 1, tzinfo=UTC)
 
 
+def _human(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _short(text: str, limit: int = 70) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -100,7 +104,8 @@ def _safe_links(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def layout(milestones: list[MilestoneDef], evidence: dict[str, list[dict[str, Any]]], now: datetime) -> Layout:
     first = min([m.schedule.opens_at.year for m in milestones] + [now.year])
-    last = max([m.schedule.due_at.year for m in milestones] + [now.year])
+    # The year of the last instant before due: "through 2027" ends on 2028-01-01, drawn up to 2027's end.
+    last = max([(m.schedule.due_at - _INSTANT).year for m in milestones] + [now.year])
     first = max(first, now.year - MAX_YEARS_AROUND_NOW)
     last = min(last, now.year + MAX_YEARS_AROUND_NOW)
     t0, t1 = _year_start(first), _year_start(last + 1)
@@ -130,14 +135,14 @@ def layout(milestones: list[MilestoneDef], evidence: dict[str, list[dict[str, An
                 x1=x(s.opens_at),
                 x2=max(x(s.due_at), x(s.opens_at) + 2),
                 window=f"{s.describe()} ({m.timezone})",
-                due_at=iso(s.due_at),
+                due_at=_human(s.due_at),
                 days_until_due=int(seconds // 86400) if seconds >= 0 else -int(-seconds // 86400),
                 subject=m.subject,
                 tags=m.tags,
                 evidence=_safe_links(evidence.get(m.id, [])),
             )
         )
-    return Layout(WIDTH, TOP + len(rows) * ROW + 12, ticks, x(now), rows, iso(now))
+    return Layout(WIDTH, TOP + len(rows) * ROW + 12, ticks, x(now), rows, _human(now))
 
 
 @router.get(
