@@ -7,11 +7,14 @@ PostgreSQL runs skip with the reason, except under CI=true, where they fail.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -23,6 +26,50 @@ PG_ADMIN_URL = os.environ.get("TIMELINE_TEST_PG_URL", "postgresql+psycopg://post
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+SHIPPED_CONFIG = REPO / "config"
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def _is_loopback(host: Any) -> bool:
+    if not isinstance(host, str) or host in _LOCAL_NAMES:
+        return isinstance(host, str)
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _loopback_only() -> Iterator[None]:
+    """No test in this process may reach past 127.0.0.1/::1: name look-ups of other hosts and
+    connections to other addresses fail here, before a packet leaves (the shipped feeds and any
+    generated URL included). The SSRF guard's own decisions are tested on addresses, not packets."""
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host is not None and not _is_loopback(host.decode() if isinstance(host, bytes) else host):
+            raise socket.gaierror(socket.EAI_NONAME, f"tests resolve only loopback names, not {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+            raise ConnectionRefusedError(f"tests connect only to loopback, not {address[0]!r}")
+        return real_connect(self, address)
+
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    yield
+    socket.getaddrinfo = real_getaddrinfo
+    socket.socket.connect = real_connect  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def milestones_config(tmp_path: Path) -> Path:
+    """A config folder holding the shipped milestones.yaml only: no feeds to poll, no subscribers."""
+    folder = tmp_path / "milestones-config"
+    folder.mkdir()
+    shutil.copy(SHIPPED_CONFIG / "milestones.yaml", folder / "milestones.yaml")
+    return folder
 
 
 def _pg_unavailable() -> str | None:

@@ -18,13 +18,12 @@ from typer.testing import CliRunner
 from tests.conftest import IN_CI
 from timeline.cli import app
 
-CONFIG = Path(__file__).parents[2] / "config"
 TIMELINE = Path(sys.executable).parent / "timeline"
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("TIMELINE_CONFIG_DIR", str(CONFIG))
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, milestones_config: Path) -> Path:
+    monkeypatch.setenv("TIMELINE_CONFIG_DIR", str(milestones_config))
     monkeypatch.setenv("TIMELINE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     return tmp_path
 
@@ -89,10 +88,8 @@ def test_once_then_once_again_creates_the_due_notice_once(env: Path) -> None:
     assert [n["key"] for n in notices] == ["milestone.due:anthropic-us-construction:2028-01-01T00:00:00Z"]  # type: ignore[union-attr]
 
 
-def test_sync_dry_run_prints_the_diff(env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = tmp_path / "config"
-    shutil.copytree(CONFIG, folder)
-    monkeypatch.setenv("TIMELINE_CONFIG_DIR", str(folder))
+def test_sync_dry_run_prints_the_diff(env: Path, milestones_config: Path) -> None:
+    folder = milestones_config
     _run(["sync"])
     path = folder / "milestones.yaml"
     path.write_text(path.read_text().replace("ends: 2027 ", "ends: 2028 "))
@@ -110,14 +107,17 @@ def test_bad_settings_name_the_variable(env: Path, monkeypatch: pytest.MonkeyPat
     assert "'often' is not a duration" in result.output
 
 
-def test_faketime_runs_create_one_due_notice(tmp_path: Path) -> None:
+def test_faketime_runs_create_one_due_notice(tmp_path: Path, milestones_config: Path) -> None:
     """The acceptance run of the due engine, as a user types it, with libfaketime."""
     faketime = shutil.which("faketime")
     if faketime is None:
         if IN_CI:
             pytest.fail("CI=true requires faketime (.ci/run installs it)")
         pytest.skip("faketime is not installed (apt-get install faketime)")
-    env = os.environ | {"TIMELINE_CONFIG_DIR": str(CONFIG), "TIMELINE_DATABASE_URL": f"sqlite:///{tmp_path}/f.db"}
+    env = os.environ | {
+        "TIMELINE_CONFIG_DIR": str(milestones_config),
+        "TIMELINE_DATABASE_URL": f"sqlite:///{tmp_path}/f.db",
+    }
     created = []
     for moment in ("2027-12-31 23:59:59", "2028-01-01 00:00:05", "2028-01-01 00:00:09"):
         out = subprocess.run(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +18,6 @@ from timeline.service import Service
 from timeline.settings import load_settings
 from timeline.store import MILESTONES
 
-CONFIG = Path(__file__).parents[2] / "config"
 TIMELINE = Path(sys.executable).parent / "timeline"
 
 
@@ -33,11 +31,8 @@ def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
 
 
 @pytest.fixture
-def config_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "config"
-    folder.mkdir()
-    shutil.copy(CONFIG / "milestones.yaml", folder / "milestones.yaml")
-    return folder
+def config_dir(milestones_config: Path) -> Path:
+    return milestones_config
 
 
 @pytest.fixture

@@ -13,14 +13,15 @@ from alerts.notices import NOTICES
 from timeline.service import Service
 from timeline.settings import load_settings
 
-CONFIG = Path(__file__).parents[2] / "config"
 START = datetime(2025, 1, 1, tzinfo=UTC)
 END = datetime(2029, 1, 1, tzinfo=UTC)
 STEP = timedelta(hours=12)
 
 
-def test_every_notice_exactly_once_at_the_first_scan_after_its_time(sqlite_engine: Engine) -> None:
-    settings = load_settings(config_dir=CONFIG, database_url=str(sqlite_engine.url))
+def test_every_notice_exactly_once_at_the_first_scan_after_its_time(
+    sqlite_engine: Engine, milestones_config: Path
+) -> None:
+    settings = load_settings(config_dir=milestones_config, database_url=str(sqlite_engine.url))
     rng = random.Random(2025)
     service = Service(settings, engine=sqlite_engine)
     now = START
