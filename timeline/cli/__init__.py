@@ -23,6 +23,7 @@ from timeline.config.bundle import load_config
 from timeline.config.milestones import load_milestones
 from timeline.dates import parse_window
 from timeline.errors import ConfigError, SettingsError, TimelineError
+from timeline.feeds.ingest import evidence_for
 from timeline.logs import setup_logging
 from timeline.preview import preview as preview_notices
 from timeline.service import Service, alerts_config
@@ -134,6 +135,7 @@ def sync(
 @app.command("list")
 def list_milestones(
     json_output: JsonOption = False,
+    evidence: Annotated[bool, typer.Option("--evidence", help="Show feed items linked to each milestone.")] = False,
     archived: Annotated[bool, typer.Option("--archived", help="Include milestones removed from the file.")] = False,
 ) -> None:
     """The timeline: windows, status, days until due or overdue (applies the config first)."""
@@ -142,6 +144,10 @@ def list_milestones(
     with service.engine.connect() as conn:
         rows = all_rows(conn, include_archived=archived)
         views = [milestone_view(row, now) for row in rows]
+        if evidence:
+            found = evidence_for(conn, [v["id"] for v in views])
+            for view in views:
+                view["evidence"] = [item.as_dict() for item in found[view["id"]]]
     if json_output:
         _print_json(views)
         return
@@ -154,6 +160,8 @@ def list_milestones(
         if view["status"] in ("done", "cancelled"):
             when = "-"
         table.add_row(view["id"], view["window"]["text"], view["due_at"][:16], view["status"], when)
+        for item in view.get("evidence", []):
+            table.add_row("", f"[dim]↳ {item['title'] or item['link']}[/dim]", "", "", "")
     console.print(table)
 
 
@@ -267,8 +275,10 @@ def db_upgrade() -> None:
 
 
 def _mount() -> None:
-    from timeline.cli import alerts
+    from timeline.cli import alerts, feeds
 
+    app.add_typer(feeds.app, name="feeds")
+    app.command("poll")(feeds.poll)
     app.add_typer(alerts.subscriptions_app, name="subscriptions")
     app.command("deliveries")(alerts.deliveries)
     app.command("redeliver")(alerts.redeliver)
