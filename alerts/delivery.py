@@ -31,6 +31,9 @@ from alerts.sqltypes import utcnow
 USER_AGENT = "timeline-alerts-webhooks/1"
 EXCERPT_BYTES = 1024
 _IDLE_POLL = 0.5
+# Expired leases are looked for until none is left, then again after this long (seconds).
+_RECLAIM_EVERY = 10.0
+_LEASE_MARGIN = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Sender:
         self.config = config
         self._session: aiohttp.ClientSession | None = None
         self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._checked: set[str] = set()
 
     async def __aenter__(self) -> Sender:
         connector = GuardedConnector(self.config.policy, limit=self.config.max_in_flight, limit_per_host=0)
@@ -94,7 +98,9 @@ class Sender:
             return (time.perf_counter() - start) * 1000
 
         try:
-            check_url(request.url, self.config.policy)
+            if request.url not in self._checked:
+                check_url(request.url, self.config.policy)
+                self._checked.add(request.url)
             async with self._session.post(
                 request.url,
                 data=request.body.encode("utf-8"),
@@ -167,7 +173,8 @@ class _Pass:
         self.stats = DeliveryStats()
         self.tasks: dict[asyncio.Task[AttemptResult], Claimed] = {}
         self.held: Counter[str] = Counter()
-        self.limits: dict[str, int] = {}
+        self.caps: dict[str, int] = {}
+        self.next_reclaim = 0.0
 
     def now(self) -> datetime:
         return self.start_now + timedelta(seconds=time.monotonic() - self.start)
@@ -185,9 +192,9 @@ class _Pass:
             if done.notices == 0:
                 return
 
-    def _claim(self, now: datetime, limit: int, exclude: set[str]) -> list[Claimed]:
+    def _claim(self, now: datetime, limit: int, exclude: set[str], reclaim: bool) -> list[Claimed]:
         with self._write() as conn:
-            return claim(conn, self.worker_id, now, limit, self.config.claim_lease, exclude)
+            return claim(conn, self.worker_id, now, limit, self.config.claim_lease, exclude, reclaim=reclaim)
 
     def _record(self, now: datetime, outcomes: list[tuple[Claimed, AttemptResult]]) -> Recorded:
         with self._write() as conn:
@@ -206,9 +213,11 @@ class _Pass:
     async def _loop(self) -> None:
         await asyncio.to_thread(self._fan_out, self.now())
         more = True  # whether a claim may still find something
+        batch = self.config.batch_size
         while True:
-            while more and len(self.tasks) < self.config.max_in_flight:
-                want = min(self.config.max_in_flight - len(self.tasks), self.config.batch_size)
+            # Claim in large batches: when a good share of the room is free, or little is in flight.
+            while more and (self.room() >= batch // 2 or len(self.tasks) < batch // 2) and self.room() > 0:
+                want = min(self.room(), batch)
                 more = await self._claim_more(want) == want
             if not self.tasks:
                 return
@@ -234,11 +243,26 @@ class _Pass:
                 # Their `subscription.disabled` notices go out in this pass too.
                 await asyncio.to_thread(self._fan_out, self.now())
 
+    def room(self) -> int:
+        return self.config.max_in_flight - len(self.tasks)
+
+    def _cap(self, claimed: Claimed) -> int:
+        """How many of a subscription's deliveries this worker may hold: as many rounds of its
+        concurrency as fit in the lease, each round lasting at most one timeout (2 to 8 rounds)."""
+        timeout = claimed.timeout_seconds or self.config.timeout.total_seconds()
+        spare = (self.config.claim_lease - _LEASE_MARGIN).total_seconds()
+        rounds = max(2, min(8, int(spare // timeout)))
+        return rounds * self.sender.limit(claimed.subscription_id, claimed.concurrency)
+
     async def _claim_more(self, limit: int) -> int:
-        saturated = {sub for sub, held in self.held.items() if held >= 2 * self.limits.get(sub, 1)}
-        batch = await asyncio.to_thread(self._claim, self.now(), limit, saturated)
+        saturated = {sub for sub, held in self.held.items() if held >= self.caps.get(sub, 1)}
+        reclaim = time.monotonic() >= self.next_reclaim
+        batch = await asyncio.to_thread(self._claim, self.now(), limit, saturated, reclaim)
+        if reclaim and len(batch) < limit:
+            # Expired leases come first: a short batch means none is left for now.
+            self.next_reclaim = time.monotonic() + _RECLAIM_EVERY
         for claimed in batch:
-            self.limits[claimed.subscription_id] = self.sender.limit(claimed.subscription_id, claimed.concurrency)
+            self.caps[claimed.subscription_id] = self._cap(claimed)
             request = build_request(claimed, self.now(), self.config)
             task = asyncio.create_task(self.sender.send(claimed.subscription_id, claimed.concurrency, request))
             self.tasks[task] = claimed

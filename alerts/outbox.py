@@ -9,6 +9,7 @@ batches throughout: this is the hot path.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Table, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, Integer, Table, bindparam, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from alerts.config import AlertsConfig
@@ -47,6 +48,16 @@ def _picked(conn: Connection, column: Any, query: Any, table: Table) -> Any:
         cte = query.with_for_update(skip_locked=True, of=table).cte().prefix_with("MATERIALIZED")
         return column.in_(select(cte.c[0]))
     return column.in_(query.scalar_subquery())
+
+
+def _among(conn: Connection, column: Any, ids: Sequence[int]) -> Any:
+    """`column IN ids` as one parameter (a JSON array on SQLite, an array on PostgreSQL): a long
+    literal IN list costs more to build than the query costs to run."""
+    if conn.dialect.name == "postgresql":
+        return column == func.any(bindparam("among", list(ids), type_=postgresql.ARRAY(Integer)))
+    return column.in_(
+        select(literal_column("value")).select_from(func.json_each(bindparam("among", json.dumps(list(ids)))))
+    )
 
 
 @dataclass(frozen=True)
@@ -117,14 +128,6 @@ class Claimed:
     timeout_seconds: float | None
 
 
-def _due(now: datetime) -> Any:
-    d = DELIVERIES.c
-    return or_(
-        and_(d.status == "pending", d.next_attempt_at <= now),
-        and_(d.status == "in_flight", d.lease_until <= now),
-    )
-
-
 def claim(
     conn: Connection,
     worker_id: str,
@@ -132,34 +135,24 @@ def claim(
     limit: int,
     lease: timedelta,
     exclude: Iterable[str] = (),
+    *,
+    reclaim: bool = True,
 ) -> list[Claimed]:
-    """Lease up to `limit` due deliveries of active subscriptions (pending ones whose time has come,
-    and in-flight ones whose lease expired) to `worker_id` until `now + lease`, oldest due first.
-    `exclude` names subscriptions this worker has enough of already."""
-    d, s = DELIVERIES.c, SUBSCRIPTIONS.c
-    query = (
-        select(d.id)
-        .join(SUBSCRIPTIONS, s.id == d.subscription_id)
-        .where(s.active.is_(True), _due(now))
-        .order_by(d.next_attempt_at, d.id)
-        .limit(limit)
-    )
+    """Lease up to `limit` due deliveries of active subscriptions to `worker_id` until `now + lease`:
+    first (if `reclaim`) in-flight ones whose lease expired (their worker died), then pending ones
+    whose time has come, oldest due first. `exclude` names subscriptions this worker has enough of."""
+    d = DELIVERIES.c
     skipped = sorted(set(exclude))
-    if skipped:
-        query = query.where(d.subscription_id.not_in(skipped))
-    ids = (
-        conn.execute(
-            update(DELIVERIES)
-            .where(_picked(conn, d.id, query, DELIVERIES), _due(now))
-            .values(status="in_flight", lease_until=now + lease, claimed_by=worker_id, updated_at=now)
-            .returning(d.id)
-        )
-        .scalars()
-        .all()
-    )
+    values = {"status": "in_flight", "lease_until": now + lease, "claimed_by": worker_id, "updated_at": now}
+    ids: list[int] = []
+    if reclaim:
+        ids = _take(conn, (d.status == "in_flight", d.lease_until <= now), d.lease_until, limit, skipped, values)
+    if len(ids) < limit:
+        due = (d.status == "pending", d.next_attempt_at <= now)
+        ids += _take(conn, due, d.next_attempt_at, limit - len(ids), skipped, values)
     if not ids:
         return []
-    n = NOTICES.c
+    n, s = NOTICES.c, SUBSCRIPTIONS.c
     rows = conn.execute(
         select(
             d.id,
@@ -178,7 +171,7 @@ def claim(
         )
         .join(NOTICES, n.id == d.notice_id)
         .join(SUBSCRIPTIONS, s.id == d.subscription_id)
-        .where(d.id.in_(ids))
+        .where(_among(conn, d.id, ids))
         .order_by(d.id)
     ).all()
     return [
@@ -197,6 +190,25 @@ def claim(
         )
         for row in rows
     ]
+
+
+def _take(
+    conn: Connection, due: tuple[Any, ...], order: Any, limit: int, skipped: list[str], values: dict[str, Any]
+) -> list[int]:
+    """Set `values` on up to `limit` rows matching `due` (in `order`, which an index provides) whose
+    subscription is active and not in `skipped`; their ids. `due` is checked again by the UPDATE
+    itself: the compare-and-set that keeps two workers from both taking a row."""
+    d, s = DELIVERIES.c, SUBSCRIPTIONS.c
+    query = select(d.id).join(SUBSCRIPTIONS, s.id == d.subscription_id).where(s.active.is_(True), *due).order_by(order)
+    if skipped:
+        query = query.where(d.subscription_id.not_in(skipped))
+    statement = (
+        update(DELIVERIES)
+        .where(_picked(conn, d.id, query.limit(limit), DELIVERIES), *due)
+        .values(**values)
+        .returning(d.id)
+    )
+    return list(conn.execute(statement).scalars().all())
 
 
 def signing_keys(
@@ -245,38 +257,63 @@ def record(
             for c, r, _ in decisions
         ],
     )
-    d = DELIVERIES.c
-    conn.execute(
-        update(DELIVERIES)
-        .where(d.id == bindparam("b_id"), d.status == "in_flight", d.claimed_by == worker_id)
-        .values(
-            status=bindparam("b_status"),
-            attempts=d.attempts + 1,
-            next_attempt_at=bindparam("b_next"),
-            lease_until=None,
-            claimed_by=None,
-            last_status_code=bindparam("b_code"),
-            last_error=bindparam("b_error"),
-            delivered_at=bindparam("b_delivered"),
-            updated_at=now,
-        ),
-        [
-            {
-                "b_id": c.id,
-                "b_status": decision.status,
-                "b_next": decision.next_attempt_at,
-                "b_code": r.status_code,
-                "b_error": _error_text(r),
-                "b_delivered": now if decision.status == "delivered" else None,
-            }
-            for c, r, decision in decisions
-        ],
-    )
+    _write_outcomes(conn, worker_id, now, decisions)
     disabled = _update_health(conn, now, decisions, config.disable_after)
     counts = {
         status: sum(1 for *_, dec in decisions if dec.status == status) for status in ("delivered", "pending", "dead")
     }
     return Recorded(counts["delivered"], counts["pending"], counts["dead"], disabled)
+
+
+def _write_outcomes(
+    conn: Connection, worker_id: str, now: datetime, decisions: Sequence[tuple[Claimed, AttemptResult, Decision]]
+) -> None:
+    """Each delivery's new state, only where this worker still holds it: successes in one statement
+    per status code (the common case, kept cheap), the rest row by row in one executemany."""
+    d = DELIVERIES.c
+    held = (d.status == "in_flight", d.claimed_by == worker_id)
+    released = {"attempts": d.attempts + 1, "lease_until": None, "claimed_by": None, "updated_at": now}
+    delivered: dict[int, list[int]] = {}
+    others = []
+    for claimed, result, decision in decisions:
+        if decision.status == "delivered" and result.status_code is not None:
+            delivered.setdefault(result.status_code, []).append(claimed.id)
+            continue
+        others.append(
+            {
+                "b_id": claimed.id,
+                "b_status": decision.status,
+                "b_next": decision.next_attempt_at,
+                "b_code": result.status_code,
+                "b_error": _error_text(result),
+            }
+        )
+    for code, ids in delivered.items():
+        conn.execute(
+            update(DELIVERIES)
+            .where(_among(conn, d.id, ids), *held)
+            .values(
+                status="delivered",
+                next_attempt_at=None,
+                last_status_code=code,
+                last_error=None,
+                delivered_at=now,
+                **released,
+            )
+        )
+    if others:
+        conn.execute(
+            update(DELIVERIES)
+            .where(d.id == bindparam("b_id"), *held)
+            .values(
+                status=bindparam("b_status"),
+                next_attempt_at=bindparam("b_next"),
+                last_status_code=bindparam("b_code"),
+                last_error=bindparam("b_error"),
+                **released,
+            ),
+            others,
+        )
 
 
 def _error_text(result: AttemptResult) -> str | None:
