@@ -47,8 +47,8 @@ class AlertsConfig:
             raise ValueError("retry_schedule needs at least one wait")
         if self.timeout <= timedelta(0) or self.concurrency < 1 or self.batch_size < 1 or self.max_in_flight < 1:
             raise ValueError("timeout, concurrency, batch_size and max_in_flight must be positive")
-        if self.lease is not None and self.lease <= self.timeout:
-            raise ValueError("lease must be longer than the request timeout")
+        if self.lease is not None and self.lease < 2 * self.timeout:
+            raise ValueError("lease must last at least two request timeouts")
         object.__setattr__(self, "policy", AddressPolicy.from_settings(self.allow_private, self.allow_cidrs))
 
     @property

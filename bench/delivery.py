@@ -98,7 +98,7 @@ def _ours(url: str, count: int, folder: Path) -> float:
     return rate
 
 
-def run(count: int = 2000, rounds: int = 3) -> list[Row]:
+def run(count: int = 2000, rounds: int = 5) -> list[Row]:
     """Best of `rounds` for each side, alternating, in the same run against the same receiver."""
     server = subprocess.Popen([sys.executable, "-c", _SERVER], stdout=subprocess.PIPE, text=True)
     try:
