@@ -104,7 +104,8 @@ def test_bad_query_parameters_name_the_parameter(client):
     error(client.get("/api/notices", params={"limit": 0}), 422, "invalid", "limit")
     error(client.get("/api/notices", params={"cursor": "abc"}), 400, "bad_request", "cursor")
     error(client.get("/api/notices", params={"since": "yesterday"}), 422, "invalid", "since")
-    error(client.get("/api/milestones", params={"subject": "a\x00b"}), 400, "bad_request")
+    error(client.get("/api/milestones", params={"subject": "a\x00b"}), 422, "invalid", "subject")
+    error(client.get("/api/milestones/a%00b"), 404, "not_found")
 
 
 def test_malformed_json_is_400(client):

@@ -227,12 +227,11 @@ def timeline(
     items: dict[tuple[Any, ...], dict[str, Any]] = {}
     for milestone_id, found in evidence.items():
         for item in found:
-            key = (item.get("feed"), item.get("link"), item.get("title"))
-            entry = items.setdefault(
-                key, {"kind": "feed_item", "at": item.get("published") or "", "item": item, "milestones": []}
-            )
+            key = (item["feed_id"], item["link"], item["title"])
+            at = item["published"] or item["matched_at"]
+            entry = items.setdefault(key, {"kind": "feed_item", "at": at, "item": item, "milestones": []})
             entry["milestones"].append(milestone_id)
-    entries.extend(e for e in items.values() if e["at"])
+    entries.extend(items.values())
     entries.sort(key=lambda e: (e["at"], e["kind"]))
     return {"now": iso(now), "entries": entries}
 

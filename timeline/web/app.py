@@ -6,6 +6,7 @@ import logging
 import re
 import uuid
 from time import perf_counter
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,7 +17,7 @@ from timeline.metrics import Metrics
 from timeline.scheduler import Scheduler
 from timeline.service import Service
 from timeline.settings import Settings
-from timeline.web import api_milestones, exports, ops, page
+from timeline.web import api_feeds, api_milestones, exports, ops, page
 from timeline.web.errors import ApiError, error_response, install_error_handlers
 
 log = logging.getLogger("timeline.web")
@@ -68,9 +69,9 @@ class RequestContext:
             await send(message)
 
         try:
-            if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"").lower():
-                response = error_response(ApiError(400, "NUL characters are not allowed in URLs"))
-                await response(scope, receive, send_with_id)
+            refusal = _nul_refusal(scope)
+            if refusal is not None:
+                await error_response(refusal)(scope, receive, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
         finally:
@@ -82,6 +83,20 @@ class RequestContext:
                 extra={"status": status, "duration_ms": round((perf_counter() - started) * 1000, 1)},
             )
             request_id.reset(token)
+
+
+def _nul_refusal(scope: Scope) -> ApiError | None:
+    """NUL characters cannot be stored nor named: a path holding one names nothing (404), a query
+    parameter holding one is invalid (422 naming it)."""
+    if "\x00" in scope["path"]:
+        return ApiError(404, "no such resource: NUL characters are not allowed in paths")
+    query = scope.get("query_string", b"").decode("latin-1")
+    if "%00" not in query and "\x00" not in query:
+        return None
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return ApiError(422, "NUL characters are not allowed", field=name.replace("\x00", "") or None)
+    return None
 
 
 def create_app(
@@ -107,7 +122,7 @@ def create_app(
     app.state.metrics = metrics
     app.state.templates = page.templates()
     install_error_handlers(app)
-    for module in (api_milestones, exports, page, ops):
+    for module in (api_milestones, api_feeds, exports, page, ops):
         app.include_router(module.router)
     app.add_middleware(RequestContext)
     return app

@@ -78,7 +78,7 @@ def milestone_event(row: Any, stamp: datetime, base_url: str) -> Event:
     "/timeline.ics",
     summary="The milestones as an iCalendar (RFC 5545) feed to subscribe to",
     response_class=Response,
-    responses=_ok("text/calendar", "iCalendar") | error_responses(401, 422),
+    responses=_ok("text/calendar", "iCalendar") | error_responses(401, 422, json_route=False),
     dependencies=[ExportReader],
 )
 def calendar(
@@ -113,7 +113,7 @@ def notice_entry_id(key: str) -> str:
     "/notices.atom",
     summary="The notices as an Atom 1.0 feed",
     response_class=Response,
-    responses=_ok("application/atom+xml", "Atom 1.0") | error_responses(401, 422),
+    responses=_ok("application/atom+xml", "Atom 1.0") | error_responses(401, 422, json_route=False),
     dependencies=[ExportReader],
 )
 def atom(

@@ -149,7 +149,7 @@ def layout(milestones: list[MilestoneDef], evidence: dict[str, list[dict[str, An
     "/",
     summary="The timeline as a page",
     response_class=HTMLResponse,
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 422, json_route=False),
     dependencies=[ExportReader],
 )
 def page(request: Request, service: Annotated[Service, Depends(service_of)]) -> HTMLResponse:

@@ -59,7 +59,9 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def error_responses(*statuses: int, json_route: bool = True) -> dict[int | str, dict[str, Any]]:
+    """The documented error answers; `json_route=False` for routes whose success is not JSON (their
+    errors are JSON all the same)."""
     descriptions = {
         400: "Bad request",
         401: "Missing or wrong bearer token",
@@ -68,7 +70,10 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Conflict with the current state (e.g. a milestone owned by the config file)",
         422: "Invalid input; `field` names it",
     }
-    return {status: {"model": ErrorBody, "description": descriptions[status]} for status in statuses}
+    if json_route:
+        return {status: {"model": ErrorBody, "description": descriptions[status]} for status in statuses}
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    return {status: {"content": content, "description": descriptions[status]} for status in statuses}
 
 
 READ_ERRORS = error_responses(401, 422)
@@ -173,12 +178,15 @@ class NoticeOut(BaseModel):
 class EvidenceOut(BaseModel):
     """A feed item matched to a milestone."""
 
-    model_config = ConfigDict(extra="allow")
-
-    feed: str | None = None
-    title: str | None = None
-    link: str | None = None
-    published: str | None = None
+    feed: str = Field(description="The feed's name")
+    feed_id: str
+    milestone_id: str
+    title: str | None
+    link: str | None
+    published: str | None
+    summary: str | None
+    rule: dict[str, Any] = Field(description="Why it matched")
+    matched_at: str
 
 
 class MilestoneDetail(MilestoneOut):
@@ -212,11 +220,41 @@ class TimelineOut(BaseModel):
 
 
 class FeedOut(BaseModel):
-    """A feed and its health, as the feeds module reports it."""
+    """A feed and its polling health."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{"id": "dc-news", "status": "ok"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "dc-news",
+                    "name": "Data centre news",
+                    "url": "https://example.org/feed.xml",
+                    "active": True,
+                    "status": "error",
+                    "consecutive_failures": 3,
+                    "last_success_at": "2026-01-14T08:00:00Z",
+                    "last_polled_at": "2026-01-15T11:45:00Z",
+                    "next_poll_at": "2026-01-15T12:45:00Z",
+                    "last_error": "HTTP 503",
+                    "failing_since": "2026-01-15T10:00:00Z",
+                    "entries": 120,
+                }
+            ]
+        }
+    )
 
     id: str
+    name: str
+    url: str
+    active: bool
+    status: str = Field(description="new (never polled), ok, not_modified or error")
+    consecutive_failures: int
+    last_success_at: str | None
+    last_polled_at: str | None
+    next_poll_at: str | None
+    last_error: str | None
+    failing_since: str | None
+    entries: int = Field(description="Entries seen so far")
 
 
 class MilestoneIn(_Input):
