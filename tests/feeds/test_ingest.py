@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from aiohttp import web
 from sqlalchemy import Engine, func, insert, select
 
@@ -14,7 +15,7 @@ from tests.feeds.server import LocalServer
 from timeline.feeds.ingest import ENTRIES, evidence_for
 from timeline.feeds.match import Rule
 from timeline.feeds.poll import poll_due
-from timeline.feeds.store import FEEDS, claim_due, sync_feeds
+from timeline.feeds.store import FEEDS, LostClaim, claim_due, owned_claims, save_state, save_states, sync_feeds
 from timeline.models import Milestone
 from timeline.settings import Settings
 
@@ -183,3 +184,17 @@ def test_claims_are_exclusive(engine: Engine) -> None:
     # A lease that ran out makes the feed claimable again, with a new token.
     again = claim_due(engine, NOW + timedelta(hours=1), limit=100)
     assert len(again) == 10 and {f.claim_token for f in again}.isdisjoint({f.claim_token for f in first})
+
+
+def test_a_late_worker_cannot_overwrite_a_newer_claim(engine: Engine) -> None:
+    add_feeds(engine, spec("f", "http://example.com/f"))
+    (late,) = claim_due(engine, NOW, limit=1)
+    (current,) = claim_due(engine, NOW + timedelta(hours=1), limit=1)  # the first lease ran out
+    with engine.begin() as conn:
+        assert owned_claims(conn, [late, current]) == {"f"}
+        assert owned_claims(conn, [late]) == set()
+        with pytest.raises(LostClaim):
+            save_state(conn, late, late.state, NOW, backlog_done=False)
+        save_states(conn, [(current, current.state, True)], NOW)
+        row = conn.execute(select(FEEDS.c.claim_token, FEEDS.c.backlog_done)).one()
+    assert tuple(row) == (None, True)

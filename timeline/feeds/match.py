@@ -67,6 +67,8 @@ class MatchResult:
 
 def fold(text: str) -> str:
     """Lower case without accents: `Centre de Données` -> `centre de donnees`."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 

@@ -28,12 +28,12 @@ from sqlalchemy import Connection, Engine
 from alerts.guard import AddressPolicy
 from alerts.notices import publish
 from timeline.db import write_transaction
-from timeline.feeds.decide import Outcome, decide, needs_parse
+from timeline.feeds.decide import Decision, Outcome, decide, needs_parse
 from timeline.feeds.fetch import Fetcher, FetchResult
 from timeline.feeds.health import failing_notice, recovered_notice
-from timeline.feeds.ingest import MilestoneIndex, ingest
+from timeline.feeds.ingest import IngestCounts, MilestoneIndex, ingest
 from timeline.feeds.parse import Document, parse_document
-from timeline.feeds.store import FeedRow, LostClaim, claim_due, save_state
+from timeline.feeds.store import FeedRow, LostClaim, claim_due, owned_claims, save_state, save_states
 from timeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -248,35 +248,55 @@ class _Run:
                 done.written.set_result(result)
 
     def _write(self, batch: list[_Done]) -> list[FeedPoll]:
-        results = []
+        """Store a batch in one transaction. Polls that only move the state (304, unchanged body,
+        most errors) are written with one bulk UPDATE; the others get a savepoint each."""
+        decided = [(done, self._decide(done)) for done in batch]
+        results: dict[int, FeedPoll] = {}
         with write_transaction(self.engine) as conn:
-            for done in batch:
+            simple = [(i, d, dec) for i, (d, dec) in enumerate(decided) if not _needs_more(d, dec)]
+            owned = owned_claims(conn, [d.feed for _, d, _ in simple])
+            save_states(
+                conn,
+                [(d.feed, dec.state, d.feed.backlog_done) for _, d, dec in simple if d.feed.id in owned],
+                self.now,
+            )
+            for i, done, decision in simple:
+                results[i] = (
+                    self._result(done, decision)
+                    if done.feed.id in owned
+                    else _failed(done, "lost the claim to another worker", status="lost")
+                )
+            for i, (done, decision) in enumerate(decided):
+                if i in results:
+                    continue
                 try:
                     with conn.begin_nested():
-                        results.append(self._apply(conn, done))
+                        results[i] = self._apply(conn, done, decision)
                 except LostClaim:
-                    results.append(_failed(done, "lost the claim to another worker", status="lost"))
+                    results[i] = _failed(done, "lost the claim to another worker", status="lost")
                 except Exception as exc:
                     log.exception("storing the poll of feed %s failed", done.feed.id)
                     failure = f"storing the result failed: {exc.__class__.__name__}: {exc}"[:500]
-                    results.append(self._record_failure(conn, done, failure))
-        return results
+                    results[i] = self._record_failure(conn, done, failure)
+        return [results[i] for i in range(len(batch))]
 
-    def _apply(self, conn: Connection, done: _Done, error: str | None = None) -> FeedPoll:
-        feed, fetched, document = done.feed, done.fetch, done.document
-        parsed = document is not None and document.error is None and error is None
+    def _decide(self, done: _Done, error: str | None = None) -> Decision:
+        fetched, document = done.fetch, done.document
         outcome = Outcome(
             status=fetched.status,
             headers=fetched.headers,
             error=error or fetched.error or (document.error if document else None),
             body_hash=done.body_hash,
-            parsed=parsed,
+            parsed=_parsed(done) and error is None,
             permanent_url=fetched.permanent_url,
         )
-        decision = decide(
-            feed.state, outcome, self.now, jitter=self.random.random(), alert_after=self.settings.feed_alert_after
+        return decide(
+            done.feed.state, outcome, self.now, jitter=self.random.random(), alert_after=self.settings.feed_alert_after
         )
-        state = decision.state
+
+    def _apply(self, conn: Connection, done: _Done, decision: Decision) -> FeedPoll:
+        feed, document, state = done.feed, done.document, decision.state
+        parsed = decision.state.body_hash == done.body_hash and _parsed(done) and state.status == "ok"
         save_state(conn, feed, state, self.now, backlog_done=feed.backlog_done or parsed)
         notices: list[str] = []
         counts = None
@@ -291,17 +311,23 @@ class _Run:
         if decision.recovered_from is not None:
             health.append(recovered_notice(feed, decision.recovered_from, self.now))
         notices.extend(publish(conn, health, self.now))
+        return self._result(done, decision, counts, tuple(notices))
+
+    def _result(
+        self, done: _Done, decision: Decision, counts: IngestCounts | None = None, notices: tuple[str, ...] = ()
+    ) -> FeedPoll:
+        state = decision.state
         return FeedPoll(
-            feed_id=feed.id,
-            url=feed.fetch_url,
+            feed_id=done.feed.id,
+            url=done.feed.fetch_url,
             status=state.status,
-            http_status=fetched.status,
+            http_status=done.fetch.status,
             error=state.last_error,
             new=counts.new if counts else 0,
             updated=counts.updated if counts else 0,
             matched=counts.matched if counts else 0,
-            notices=tuple(notices),
-            fetch_seconds=fetched.elapsed,
+            notices=notices,
+            fetch_seconds=done.fetch.elapsed,
             parse_seconds=done.parse_seconds,
             next_poll_at=state.next_poll_at,
         )
@@ -310,10 +336,19 @@ class _Run:
         """Store the feed as failed (with backoff) when storing its result failed."""
         try:
             with conn.begin_nested():
-                return self._apply(conn, done, error=error)
+                return self._apply(conn, done, self._decide(done, error))
         except Exception:
             log.exception("recording the failure of feed %s failed", done.feed.id)
             return _failed(done, error)
+
+
+def _parsed(done: _Done) -> bool:
+    return done.document is not None and done.document.error is None
+
+
+def _needs_more(done: _Done, decision: Decision) -> bool:
+    """Whether storing this poll takes more than a state update: entries, or a health notice."""
+    return _parsed(done) or decision.failing or decision.recovered_from is not None
 
 
 def _timed_parse(body: bytes, headers: dict[str, str], url: str) -> tuple[Document, float]:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, bindparam, select, update
 
 from timeline.db import write_transaction
 from timeline.feeds.config import FeedSpec, load_feeds
@@ -193,6 +193,38 @@ def save_state(conn: Connection, feed: FeedRow, state: FeedState, now: datetime,
     )
     if done.rowcount != 1:
         raise LostClaim(feed.id)
+
+
+def owned_claims(conn: Connection, feeds: Sequence[FeedRow]) -> set[str]:
+    """Which of `feeds` are still claimed by us, locked until the end of the transaction (the
+    transaction is IMMEDIATE on SQLite; the rows are selected FOR UPDATE on PostgreSQL)."""
+    owned: set[str] = set()
+    tokens = {f.id: f.claim_token for f in feeds}
+    ids = list(tokens)
+    for start in range(0, len(ids), 500):
+        query = (
+            select(FEEDS.c.id, FEEDS.c.claim_token).where(FEEDS.c.id.in_(ids[start : start + 500])).with_for_update()
+        )
+        owned.update(fid for fid, token in conn.execute(query) if token is not None and token == tokens[fid])
+    return owned
+
+
+def save_states(conn: Connection, updates: Sequence[tuple[FeedRow, FeedState, bool]], now: datetime) -> None:
+    """`save_state` for many feeds at once (one executemany), for claims `owned_claims` confirmed."""
+    if not updates:
+        return
+    columns = (*_STATE_COLUMNS, "backlog_done")
+    statement = (
+        update(FEEDS)
+        .where(FEEDS.c.id == bindparam("feed_id"))
+        .values({c: bindparam(c) for c in columns})
+        .values(claim_token=None, updated_at=now)
+    )
+    rows = [
+        {"feed_id": feed.id, "backlog_done": backlog, **{c: getattr(state, c) for c in _STATE_COLUMNS}}
+        for feed, state, backlog in updates
+    ]
+    conn.execute(statement, rows)
 
 
 def apply_feeds_file(engine: Engine, path: Path, now: datetime) -> FeedsSync:
