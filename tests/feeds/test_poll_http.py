@@ -187,7 +187,7 @@ def test_tarpit_times_out_without_delaying_other_feeds(db: Engine, settings: Set
         elapsed = time.perf_counter() - started
     assert polls["silent"].error == "timed out after 1s"
     assert polls["drip"].error == "timed out after 1s"
-    assert polls["fast"].status == "ok" and polls["fast"].fetch_seconds < 0.5
+    assert polls["fast"].status == "ok" and polls["fast"].fetch_seconds < 1.0
     assert elapsed < 3
 
 

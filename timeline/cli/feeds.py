@@ -83,7 +83,8 @@ def health(ctx: typer.Context, json_output: JsonOption = False) -> None:
         console.print(f"No feeds. Add some to {settings.feeds_file}.")
         return
     table = Table(title="Feeds (times in UTC)")
-    for column in ("id", "status", "failures", "last success", "next poll", "entries", "last error"):
+    table.add_column("id", no_wrap=True)
+    for column in ("status", "failures", "last success", "next poll", "entries", "last error"):
         table.add_column(column)
     colours = {"ok": "green", "not_modified": "green", "error": "red", "new": "yellow"}
     for h in found:
