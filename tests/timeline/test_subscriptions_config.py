@@ -84,3 +84,15 @@ def test_check_reports_problems_of_every_file_at_once(tmp_path: Path, monkeypatc
     assert (
         "subscriptions.yaml:3: subscriptions[0].url: http://10.0.0.1/: 10.0.0.1 is a private address" in result.output
     )
+
+
+def test_check_warns_of_a_feed_linking_an_unknown_milestone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "config"
+    folder.mkdir()
+    (folder / "milestones.yaml").write_text("milestones:\n  - id: a\n    title: A\n    when: 2026\n")
+    (folder / "feeds.yaml").write_text("feeds:\n  - id: f\n    url: https://example.org/feed\n    milestones: [a, b]\n")
+    monkeypatch.setenv("TIMELINE_CONFIG_DIR", str(folder))
+    result = CliRunner().invoke(app, ["check"])
+    assert result.exit_code == 0, result.output
+    assert "1 feeds, OK" in result.output
+    assert "warning: feed 'f' links unknown milestone 'b'" in result.output

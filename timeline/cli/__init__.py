@@ -23,6 +23,7 @@ from timeline.config.bundle import load_config
 from timeline.config.milestones import load_milestones
 from timeline.dates import parse_window
 from timeline.errors import ConfigError, SettingsError, TimelineError
+from timeline.feeds.config import unknown_milestones
 from timeline.feeds.ingest import evidence_for
 from timeline.logs import setup_logging
 from timeline.preview import preview as preview_notices
@@ -100,6 +101,8 @@ def check() -> None:
         _config_failed(exc)
     typer.echo(f"{settings.milestones_file}: {len(bundle.milestones)} milestones, OK")
     typer.echo(f"{settings.feeds_file}: {len(bundle.feeds or [])} feeds, OK")
+    for warning in unknown_milestones(bundle.feeds or [], {m.id for m in bundle.milestones}):
+        typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"{settings.subscriptions_file}: {len(bundle.subscriptions or [])} subscriptions, OK")
 
 
