@@ -41,7 +41,7 @@ _MAX_ID = 2**62
 _CURSOR = re.compile(r"^[0-9]{1,19}$")
 
 
-def _bound(value: str | None, field: str, *, end: bool) -> datetime | None:
+def date_bound(value: str | None, field: str, *, end: bool) -> datetime | None:
     """`from`/`to` in any date form; `from` is the start of its window, `to` the end of its own."""
     if value is None:
         return None
@@ -99,7 +99,7 @@ def list_milestones(
     to: To = None,
     include_archived: Annotated[bool, Query(description="Include milestones removed from the config")] = False,
 ) -> list[dict[str, Any]]:
-    start, end = _bound(from_, "from", end=False), _bound(to, "to", end=True)
+    start, end = date_bound(from_, "from", end=False), date_bound(to, "to", end=True)
     now = utcnow()
     with service.engine.connect() as conn:
         rows = _milestone_rows(
@@ -212,7 +212,7 @@ def timeline(
     from_: From = None,
     to: To = None,
 ) -> dict[str, Any]:
-    start, end = _bound(from_, "from", end=False), _bound(to, "to", end=True)
+    start, end = date_bound(from_, "from", end=False), date_bound(to, "to", end=True)
     now = utcnow()
     entries: list[dict[str, Any]] = []
     with service.engine.connect() as conn:
@@ -263,7 +263,7 @@ def notices(
         items = list_notices(
             conn,
             type_=type,
-            since=_bound(since, "since", end=False),
+            since=date_bound(since, "since", end=False),
             subject=milestone,
             before_id=before_id,
             limit=limit + 1,

@@ -11,13 +11,14 @@ from urllib.parse import parse_qsl
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from alerts.delivery import send_test
 from timeline import __version__
 from timeline.logs import request_id
 from timeline.metrics import Metrics
 from timeline.scheduler import Scheduler
 from timeline.service import Service
 from timeline.settings import Settings
-from timeline.web import api_feeds, api_milestones, exports, ops, page
+from timeline.web import api_alerts, api_feeds, api_milestones, exports, ops, page
 from timeline.web.errors import ApiError, error_response, install_error_handlers
 
 log = logging.getLogger("timeline.web")
@@ -105,9 +106,11 @@ def create_app(
     service: Service | None = None,
     scheduler: Scheduler | None = None,
     metrics: Metrics | None = None,
+    send_ping: api_alerts.Pinger | None = None,
 ) -> FastAPI:
     """The app serving `service` (built from `settings` when not given). `scheduler`, when given, is
-    checked by /readyz; `metrics` is the registry /metrics exposes (a fresh one when not given)."""
+    checked by /readyz; `metrics` is the registry /metrics exposes (a fresh one when not given);
+    `send_ping` sends subscription test pings (`alerts.delivery.send_test` unless replaced)."""
     service = service or Service(settings)
     metrics = metrics or Metrics()
     metrics.watch(service.engine)
@@ -120,9 +123,10 @@ def create_app(
     app.state.service = service
     app.state.scheduler = scheduler
     app.state.metrics = metrics
+    app.state.send_ping = send_ping or send_test
     app.state.templates = page.templates()
     install_error_handlers(app)
-    for module in (api_milestones, api_feeds, exports, page, ops):
+    for module in (api_milestones, api_feeds, api_alerts, exports, page, ops):
         app.include_router(module.router)
     app.add_middleware(RequestContext)
     return app

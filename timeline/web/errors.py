@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from alerts.errors import ConflictError as AlertsConflict
 from alerts.errors import NotFoundError as AlertsNotFound
 from alerts.errors import SubscriptionError, UnsafeTargetError
 from timeline.editing import MilestoneInputError
@@ -82,7 +83,7 @@ def describe(exc: Exception) -> ApiError:
         return ApiError(422, str(exc), field=exc.field)
     if isinstance(exc, NotFoundError | AlertsNotFound):
         return ApiError(404, str(exc))
-    if isinstance(exc, ConflictError):
+    if isinstance(exc, ConflictError | AlertsConflict):
         return ApiError(409, str(exc))
     if isinstance(exc, ConfigError):
         problem = exc.problems[0]
@@ -114,6 +115,7 @@ def install_error_handlers(app: FastAPI) -> None:
         NotFoundError,
         AlertsNotFound,
         ConflictError,
+        AlertsConflict,
         ConfigError,
         Exception,
     ):

@@ -29,7 +29,7 @@ def _problem(value: Any) -> str | None:
     return None
 
 
-class _Input(BaseModel):
+class StorableInput(BaseModel):
     """A request body: unknown fields refused, and nothing a database cannot store."""
 
     @field_validator("*", mode="before")
@@ -257,7 +257,7 @@ class FeedOut(BaseModel):
     entries: int = Field(description="Entries seen so far")
 
 
-class MilestoneIn(_Input):
+class MilestoneIn(StorableInput):
     """A milestone created through the API: the same fields as an entry of `milestones.yaml`."""
 
     model_config = ConfigDict(
@@ -293,7 +293,7 @@ class MilestoneIn(_Input):
     repeat: RepeatText | None = Field(None, description="Repeat overdue notices this often, or `never`")
 
 
-class MilestonePatch(_Input):
+class MilestonePatch(StorableInput):
     """The fields to change; a field given as null goes back to its default."""
 
     model_config = ConfigDict(
