@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,9 @@ import timeline.feeds.models
 import timeline.models
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Advisory lock keys (PostgreSQL): any fixed numbers, distinct from each other.
+MIGRATION_LOCK = 7_140_001
+CONFIG_LOCK = 7_140_002
 # Every table lives in SQLModel's one metadata; importing the model modules registers them.
 MODEL_MODULES = (alerts.models, timeline.models, timeline.feeds.models)
 
@@ -57,6 +62,14 @@ def write_transaction(engine: Engine) -> Any:
     return engine.begin()
 
 
+def serialise(conn: Connection, key: int) -> None:
+    """Take the PostgreSQL advisory lock `key` until this transaction ends: a section that reads then
+    writes shared state (the config sync) runs in one worker at a time, and the next one reads what
+    the previous one committed. SQLite needs nothing: BEGIN IMMEDIATE already serialises writers."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({key})")
+
+
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -65,5 +78,22 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest migration (idempotent). On PostgreSQL, workers starting at
+    the same time take turns (an advisory lock): the first migrates, the others find it done."""
+    with _migration_lock(engine):
+        command.upgrade(alembic_config(engine), "head")
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    if engine.dialect.name != "postgresql":
+        yield  # SQLite: one worker per file (see timeline.runner), and its writes are serialised
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+            conn.commit()

@@ -23,7 +23,7 @@ from alerts.subscriptions import sync_config_subscriptions
 from timeline.config.bundle import ConfigBundle
 from timeline.config.milestones import MilestoneDef
 from timeline.dates import slip_days
-from timeline.db import write_transaction
+from timeline.db import CONFIG_LOCK, serialise, write_transaction
 from timeline.feeds.store import FeedsSync, sync_feeds
 from timeline.rules import iso, milestone_data
 from timeline.store import CHANGES, MILESTONES, all_rows, snapshot, to_def, to_values
@@ -205,6 +205,8 @@ def apply_config(
     """Diff `bundle` against the database and (unless `dry_run`) apply all of it in one transaction:
     milestones with their history and notices, feeds, config-declared subscriptions."""
     with write_transaction(engine) as conn:
+        # Every worker applies the same files: one at a time, so the second finds nothing to change.
+        serialise(conn, CONFIG_LOCK)
         stored = stored_milestones(conn)
         changes = diff(bundle.milestones, stored)
         if dry_run:
