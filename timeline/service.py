@@ -45,6 +45,7 @@ def alerts_config(settings: Settings) -> AlertsConfig:
         concurrency=settings.webhook_concurrency,
         retry_schedule=tuple(settings.retry_schedule),
         disable_after=settings.disable_after,
+        lease=settings.delivery_lease,
     )
 
 

@@ -10,9 +10,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from alerts.config import AlertsConfig
 from timeline.durations import parse_duration, parse_duration_list
 from timeline.errors import SettingsError
 
@@ -69,6 +70,9 @@ class Settings(BaseSettings):
         description="Waits between delivery attempts",
     )
     disable_after: Duration = Field(timedelta(days=5), description="Failing this long disables a subscription")
+    delivery_lease: Duration | None = Field(
+        None, description="How long a claimed delivery stays a worker's (>= 2 timeouts); default from the timeout"
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -87,6 +91,14 @@ class Settings(BaseSettings):
             value = "postgresql:" + value.removeprefix("postgres:")
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("delivery_lease")
+    @classmethod
+    def _lease(cls, value: timedelta | None, info: ValidationInfo) -> timedelta | None:
+        timeout = info.data.get("webhook_timeout")
+        if value is not None and timeout is not None:
+            AlertsConfig(timeout=timeout, lease=value)  # its rule, its message (ValueError)
         return value
 
     @property
