@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from alerts import formats, signing
 from alerts.config import AlertsConfig
 from alerts.errors import NotFoundError, UnsafeTargetError
 from alerts.guard import GuardedConnector, check_url
-from alerts.outbox import SUBSCRIPTIONS, Claimed, FanOut, Recorded, claim, fan_out, record, signing_keys
+from alerts.outbox import SUBSCRIPTIONS, Claimed, FanOut, Recorded, claim, fan_out, record, release, signing_keys
 from alerts.policy import AttemptResult
 from alerts.sqltypes import utcnow
 
@@ -34,6 +35,8 @@ _IDLE_POLL = 0.5
 # Expired leases are looked for until none is left, then again after this long (seconds).
 _RECLAIM_EVERY = 10.0
 _LEASE_MARGIN = timedelta(seconds=30)
+# Once asked to stop, requests in flight get this long to finish (seconds); the rest are released.
+STOP_GRACE = 5.0
 
 
 @dataclass(frozen=True)
@@ -144,31 +147,48 @@ async def run_deliveries(
     *,
     sender: Sender | None = None,
     rng: random.Random | None = None,
+    stop: threading.Event | None = None,
 ) -> DeliveryStats:
     """Fan out new notices, then claim, send and record due deliveries until none is left.
 
     `now` is the instant of the first claim; later batches advance it by the (monotonic) time spent,
     so a long backlog is signed with current timestamps. Database calls run in a thread so that they
-    never stall requests in flight.
+    never stall requests in flight. Once `stop` is set (the process is shutting down), nothing more
+    is claimed; requests in flight get `STOP_GRACE` seconds to finish and are recorded, the others
+    are released for another worker, and the pass returns.
     """
     if sender is None:
         async with Sender(config) as own:
-            return await run_deliveries(engine, config, now, worker_id, sender=own, rng=rng)
-    return await _Pass(engine, config, now, worker_id, sender, rng or random.Random()).run()
+            return await run_deliveries(engine, config, now, worker_id, sender=own, rng=rng, stop=stop)
+    return await _Pass(engine, config, now, worker_id, sender, rng or random.Random(), stop).run()
 
 
 def deliver_once(
-    engine: Engine, config: AlertsConfig, now: datetime, worker_id: str, *, rng: random.Random | None = None
+    engine: Engine,
+    config: AlertsConfig,
+    now: datetime,
+    worker_id: str,
+    *,
+    rng: random.Random | None = None,
+    stop: threading.Event | None = None,
 ) -> DeliveryStats:
     """`run_deliveries` for synchronous callers (the scheduler's jobs): one pass, then return."""
-    return asyncio.run(run_deliveries(engine, config, now, worker_id, rng=rng))
+    return asyncio.run(run_deliveries(engine, config, now, worker_id, rng=rng, stop=stop))
 
 
 class _Pass:
     def __init__(
-        self, engine: Engine, config: AlertsConfig, now: datetime, worker_id: str, sender: Sender, rng: random.Random
+        self,
+        engine: Engine,
+        config: AlertsConfig,
+        now: datetime,
+        worker_id: str,
+        sender: Sender,
+        rng: random.Random,
+        stop: threading.Event | None = None,
     ) -> None:
         self.engine, self.config, self.worker_id, self.sender, self.rng = engine, config, worker_id, sender, rng
+        self.stop = stop
         self.start_now, self.start = now, time.monotonic()
         self.stats = DeliveryStats()
         self.tasks: dict[asyncio.Task[AttemptResult], Claimed] = {}
@@ -200,6 +220,13 @@ class _Pass:
         with self._write() as conn:
             return record(conn, self.worker_id, now, outcomes, self.config, self.rng)
 
+    def _release(self, now: datetime, ids: list[int]) -> int:
+        with self._write() as conn:
+            return release(conn, self.worker_id, ids, now)
+
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
     async def run(self) -> DeliveryStats:
         try:
             await self._loop()
@@ -217,31 +244,56 @@ class _Pass:
         while True:
             # Claim in large batches: when a good share of the room is free, or little is in flight.
             while more and (self.room() >= batch // 2 or len(self.tasks) < batch // 2) and self.room() > 0:
+                if self.stopping():
+                    break
                 want = min(self.room(), batch)
                 more = await self._claim_more(want) == want
+            if self.stopping():
+                await self._wind_down()
+                return
             if not self.tasks:
                 return
-            # While everything in flight is slow, look for new notices now and then.
+            # While everything in flight is slow, look for new notices (and a stop) now and then.
+            idle = not more or self.stop is not None
             done, _ = await asyncio.wait(
-                self.tasks, timeout=None if more else _IDLE_POLL, return_when=asyncio.FIRST_COMPLETED
+                self.tasks, timeout=_IDLE_POLL if idle else None, return_when=asyncio.FIRST_COMPLETED
             )
             more = True
             if not done:
                 await asyncio.to_thread(self._fan_out, self.now())
                 continue
-            outcomes = []
-            for task in done:
-                claimed = self.tasks.pop(task)
-                self.held[claimed.subscription_id] -= 1
-                outcomes.append((claimed, task.result()))
-            recorded = await asyncio.to_thread(self._record, self.now(), outcomes)
-            self.stats.delivered += recorded.delivered
-            self.stats.retrying += recorded.retrying
-            self.stats.dead += recorded.dead
-            self.stats.disabled.extend(recorded.disabled)
-            if recorded.disabled:
-                # Their `subscription.disabled` notices go out in this pass too.
-                await asyncio.to_thread(self._fan_out, self.now())
+            await self._settle(done)
+
+    async def _settle(self, done: set[asyncio.Task[AttemptResult]]) -> None:
+        """Record the outcomes of finished requests."""
+        outcomes = []
+        for task in done:
+            claimed = self.tasks.pop(task)
+            self.held[claimed.subscription_id] -= 1
+            outcomes.append((claimed, task.result()))
+        recorded = await asyncio.to_thread(self._record, self.now(), outcomes)
+        self.stats.delivered += recorded.delivered
+        self.stats.retrying += recorded.retrying
+        self.stats.dead += recorded.dead
+        self.stats.disabled.extend(recorded.disabled)
+        if recorded.disabled:
+            # Their `subscription.disabled` notices go out in this pass too.
+            await asyncio.to_thread(self._fan_out, self.now())
+
+    async def _wind_down(self) -> None:
+        """Stopping: let requests in flight finish for `STOP_GRACE` seconds and record them; cancel
+        the rest (most have not started: they wait for their subscription's slot) and release them."""
+        if not self.tasks:
+            return
+        done, unfinished = await asyncio.wait(self.tasks, timeout=STOP_GRACE)
+        if done:
+            await self._settle(done)
+        if unfinished:
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
+            ids = [self.tasks.pop(task).id for task in unfinished]
+            await asyncio.to_thread(self._release, self.now(), ids)
 
     def room(self) -> int:
         return self.config.max_in_flight - len(self.tasks)

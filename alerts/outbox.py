@@ -316,6 +316,20 @@ def _write_outcomes(
         )
 
 
+def release(conn: Connection, worker_id: str, ids: Sequence[int], now: datetime) -> int:
+    """Hand back deliveries this worker claimed but will not attempt (it is stopping): pending and
+    due now, no attempt counted, for any worker to take at once. The count released."""
+    if not ids:
+        return 0
+    d = DELIVERIES.c
+    result = conn.execute(
+        update(DELIVERIES)
+        .where(_among(conn, d.id, ids), d.status == "in_flight", d.claimed_by == worker_id)
+        .values(status="pending", next_attempt_at=now, lease_until=None, claimed_by=None, updated_at=now)
+    )
+    return int(result.rowcount)
+
+
 def _error_text(result: AttemptResult) -> str | None:
     if result.error is not None:
         return result.error

@@ -137,7 +137,7 @@ class Service:
 
     def deliver(self, now: datetime | None = None) -> DeliveryStats:
         """Fan new notices out to subscriptions and send what is due, until nothing is left."""
-        return deliver_once(self.engine, self.alerts, now or utcnow(), self.worker_id)
+        return deliver_once(self.engine, self.alerts, now or utcnow(), self.worker_id, stop=self.stopping)
 
     def once(self, now: datetime | None = None) -> CycleReport:
         """One whole cycle: sync the config, poll due feeds, scan due dates, deliver."""

@@ -381,7 +381,7 @@ def servers() -> Iterator[tuple[Receiver, FeedServer]]:
 
 
 @pytest.fixture
-def make_scenario(
+def make(
     fresh_pg: str, servers: tuple[Receiver, FeedServer], tmp_path: Path
 ) -> Iterator[Callable[..., tuple[Scenario, Workers]]]:
     receiver, feeds = servers
