@@ -164,3 +164,15 @@ def test_request_id_is_returned_and_on_every_log_line(client):
         (created.headers["x-request-id"], 201),
         (odd.headers["x-request-id"], 200),
     ]
+
+
+def test_an_unexpected_failure_is_a_logged_json_500(tmp_path, caplog):
+    settings = load_settings(database_url="postgresql://nobody@127.0.0.1:1/none", config_dir=tmp_path)
+    service = Service(settings, engine=make_engine(settings.database_url, connect_args={"connect_timeout": 2}))
+    with TestClient(create_app(settings, service=service), raise_server_exceptions=False) as client:
+        response = client.get("/api/milestones")
+    service.close()
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal"
+    assert "OperationalError" not in response.text
+    assert any(r.name == "timeline.web.errors" and r.exc_info for r in caplog.records)

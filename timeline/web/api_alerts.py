@@ -194,8 +194,7 @@ def recover(
     subscription_id: SubscriptionId,
     since: Annotated[str, Query(description=f"Deliveries created since then ({DATE_TEXT})")],
 ) -> dict[str, Any]:
-    start = date_bound(since, "since", end=False)
-    assert start is not None
+    start = date_bound(since, "since", end=False) or utcnow()
     with write_transaction(service.engine) as conn:
         return {"queued": deliveries.recover(conn, subscription_id, start, utcnow())}
 

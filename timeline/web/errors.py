@@ -26,6 +26,7 @@ _CODES = {
     405: "method_not_allowed",
     409: "conflict",
     422: "invalid",
+    500: "internal",
 }
 
 
