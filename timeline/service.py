@@ -26,6 +26,7 @@ from timeline.config.bundle import load_config
 from timeline.db import make_engine, upgrade
 from timeline.errors import ConfigError
 from timeline.feeds.poll import PollReport, poll_due
+from timeline.metrics import POLL_RESULTS, Metrics
 from timeline.scan import scan_due
 from timeline.settings import Settings
 from timeline.sync import SyncResult, apply_config
@@ -74,6 +75,7 @@ class Service:
         self.engine = engine or make_engine(settings.database_url)
         self.config = ConfigState()
         self.alerts = alerts_config(settings)
+        self.metrics = Metrics()
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.stopping = threading.Event()
 
@@ -126,14 +128,19 @@ class Service:
             return result
 
     def scan(self, now: datetime | None = None) -> list[str]:
-        created = scan_due(self.engine, now or utcnow(), notify_past=self.settings.notify_past)
+        with self.metrics.time_scan():
+            created = scan_due(self.engine, now or utcnow(), notify_past=self.settings.notify_past)
         if created:
             log.info("due scan created %d notices", len(created), extra={"notices": created[:20]})
         return created
 
     def poll_feeds(self, now: datetime | None = None, **options: Any) -> PollReport:
         """Poll the feeds that are due (see `timeline.feeds.poll.poll_due` for `options`)."""
-        return poll_due(self.engine, self.settings, now or utcnow(), **options)
+        report = poll_due(self.engine, self.settings, now or utcnow(), **options)
+        for poll in report.feeds:
+            if poll.status in POLL_RESULTS:
+                self.metrics.record_poll(poll.status)
+        return report
 
     def deliver(self, now: datetime | None = None) -> DeliveryStats:
         """Fan new notices out to subscriptions and send what is due, until nothing is left."""

@@ -112,7 +112,7 @@ def create_app(
     checked by /readyz; `metrics` is the registry /metrics exposes (a fresh one when not given);
     `send_ping` sends subscription test pings (`alerts.delivery.send_test` unless replaced)."""
     service = service or Service(settings)
-    metrics = metrics or Metrics()
+    metrics = metrics or service.metrics
     metrics.watch(service.engine)
     app = FastAPI(
         title="timeline-alerts",
