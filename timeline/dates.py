@@ -22,6 +22,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 HINT = "use 2025, 2025-H2, 2025-Q3, 2025-09, 2025-09-15 or an ISO datetime like 2025-09-15T10:00+02:00"
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 class Precision(StrEnum):
@@ -121,6 +122,8 @@ def parse_window(value: str | int | date | datetime, timezone: str = "UTC") -> W
     if isinstance(value, datetime | date):
         value = value.isoformat()
     text = str(value).strip()
+    if re.match(r"^\d{4}(-|$)", text) and not FIRST_YEAR <= int(text[:4]) <= LAST_YEAR:
+        raise ValueError(f"{text!r} is out of range; years {FIRST_YEAR} to {LAST_YEAR} are accepted")
     if m := _YEAR.match(text):
         year = int(m[1])
         _checked_date(year, 1, 1, text)

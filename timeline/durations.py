@@ -8,6 +8,7 @@ from datetime import timedelta
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _PATTERN = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 HINT = "write a whole number and a unit, like 30s, 15m, 2h, 90d or 2w"
+MAX = timedelta(days=36500)  # a century: anything longer is a typo
 
 
 def parse_duration(text: str | int) -> timedelta:
@@ -15,11 +16,16 @@ def parse_duration(text: str | int) -> timedelta:
     if isinstance(text, bool):
         raise ValueError(f"{text!r} is not a duration; {HINT}")
     if isinstance(text, int):
+        if not 0 <= text <= MAX.total_seconds():
+            raise ValueError(f"{text!r} seconds is out of range; {HINT}")
         return timedelta(seconds=text)
     match = _PATTERN.match(str(text))
     if not match:
         raise ValueError(f"{text!r} is not a duration; {HINT}")
-    return timedelta(seconds=int(match[1]) * _UNITS[match[2]])
+    seconds = int(match[1]) * _UNITS[match[2]]
+    if seconds > MAX.total_seconds():
+        raise ValueError(f"{text!r} is longer than a century; {HINT}")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(delta: timedelta) -> str:

@@ -133,3 +133,9 @@ def test_instants_round_trip(moment: datetime, offset_minutes: int) -> None:
     assert window.precision is Precision.SECOND
     assert window.end - window.start == timedelta(seconds=1)
     assert parse_window(window.text) == window
+
+
+@pytest.mark.parametrize("text", ["0001", "1899-12", "3000", "9999-12-31"])
+def test_years_out_of_range_are_refused_clearly(text: str) -> None:
+    with pytest.raises(ValueError, match="out of range; years 1900 to 2999 are accepted"):
+        parse_window(text)

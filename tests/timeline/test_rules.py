@@ -122,3 +122,11 @@ def test_extra_scans_and_restarts_give_the_notices_of_one_scan_a_day(extra: list
     daily = [known + timedelta(days=d) for d in range(400)]
     randoms = [known + timedelta(seconds=s) for s in extra]
     assert _run(m, daily + randoms, known) == _run(m, daily, known)
+
+
+def test_the_far_ends_of_the_ranges_do_not_overflow() -> None:
+    century = timedelta(days=36500)
+    for repeat in (None, century):
+        m = milestone("far", "2999-12-31", remind=[century], grace=century, repeat=repeat)
+        for now in (at("1900-01-01"), at("2999-12-31"), at("3099-12-31"), at("3500-01-01")):
+            decide(m, set(), now, T0, True)
