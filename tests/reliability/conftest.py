@@ -68,7 +68,7 @@ def fresh_pg() -> Iterator[str]:
             pytest.fail(f"CI=true requires PostgreSQL: {reason}")
         pytest.skip(reason)
     name = f"timeline_rel_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
@@ -297,6 +297,9 @@ def worker_env(database_url: str, folder: Path, keys: dict[str, str], **extra: s
         "TIMELINE_WEBHOOK_TIMEOUT": "3s",
         "TIMELINE_DELIVERY_LEASE": "6s",
         "TIMELINE_LOG_LEVEL": "INFO",
+        # Milestones that came due while the workers were still starting are notified all the same.
+        "TIMELINE_NOTIFY_PAST": "true",
+        "PYTHONFAULTHANDLER": "1",  # a hung worker dumps its threads on SIGABRT
     }
     env |= {f"RELIABILITY_SECRET_{name.upper()}": key for name, key in keys.items()}
     return env | extra
