@@ -7,7 +7,7 @@ Milestones owned by the config file are read-only here: a ConflictError names th
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,6 @@ from timeline.errors import ConfigError, ConflictError, NotFoundError, TimelineE
 from timeline.store import MILESTONES, to_def
 from timeline.sync import Change, Stored, apply, diff
 
-MIN_YEAR, MAX_YEAR = 1000, 7999
-MAX_DURATION = timedelta(days=3660)
-_OUT_OF_RANGE = f"dates must lie between the years {MIN_YEAR} and {MAX_YEAR}"
 #: The fields PATCH may change (the id never changes).
 EDITABLE = frozenset(MilestoneSpec.model_fields) - {"id"}
 
@@ -61,23 +58,7 @@ def _spec(data: dict[str, Any], defaults: Defaults) -> MilestoneDef:
     except ConfigError as exc:
         problem = exc.problems[0]
         raise MilestoneInputError(problem.message, field=problem.field or None) from None
-    except OverflowError:
-        raise MilestoneInputError(_OUT_OF_RANGE, field="when" if spec.when is not None else "starts") from None
-    _check_range(m)
     return m
-
-
-def _check_range(m: MilestoneDef) -> None:
-    """Keep dates and durations where date arithmetic (reminders before, overdue after) cannot overflow."""
-    date_field = "when" if m.when is not None else "starts"
-    if m.schedule.opens_at.year < MIN_YEAR:
-        raise MilestoneInputError(_OUT_OF_RANGE, field=date_field)
-    if m.schedule.due_at.year > MAX_YEAR:
-        raise MilestoneInputError(_OUT_OF_RANGE, field="when" if m.when is not None else "ends")
-    durations = {"remind": max(m.remind, default=timedelta(0)), "grace": m.grace, "repeat": m.repeat or timedelta(0)}
-    for name, value in durations.items():
-        if value > MAX_DURATION:
-            raise MilestoneInputError(f"{name} may be at most {MAX_DURATION.days} days", field=name)
 
 
 def _row(conn: Connection, milestone_id: str) -> Any:
