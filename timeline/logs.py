@@ -37,10 +37,26 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at the time of each record, not the one at set-up (which
+    a test runner or a daemoniser may have closed since)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def setup_logging(level: str, *, json_output: bool | None = None) -> None:
     """Configure the root logger once per process: JSON when stderr is not a terminal."""
     as_json = not sys.stderr.isatty() if json_output is None else json_output
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     if as_json:
         handler.setFormatter(JsonFormatter())
     else:

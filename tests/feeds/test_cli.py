@@ -55,13 +55,13 @@ def test_poll_then_health(cli: typer.Typer, tmp_path: Path, server: LocalServer)
     with freeze_time("2026-03-01T12:00:00Z", real_asyncio=True):
         polled = runner.invoke(cli, ["poll", "--json"])
         assert polled.exit_code == 0, polled.output
-        report = {f["feed_id"]: f for f in json.loads(polled.output)["feeds"]}
+        report = {f["feed_id"]: f for f in json.loads(polled.stdout)["feeds"]}
         assert report["good"]["status"] == "ok" and report["good"]["new"] == 1
         assert report["bad"]["error"] == "HTTP 500"
         table = runner.invoke(cli, ["poll", "--feed", "good"])
         assert table.exit_code == 0 and "Polled 1 feeds" in table.output
         health = runner.invoke(cli, ["feeds", "--json"])
-    rows = {h["id"]: h for h in json.loads(health.output)}
+    rows = {h["id"]: h for h in json.loads(health.stdout)}
     assert rows["good"]["status"] == "not_modified" and rows["good"]["entries"] == 1
     assert rows["bad"]["status"] == "error" and rows["bad"]["consecutive_failures"] == 1
     assert rows["bad"]["last_error"] == "HTTP 500"
