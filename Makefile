@@ -28,7 +28,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/mypy timeline alerts
 
 pytest: $(DEV_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term:skip-covered --cov-fail-under=85
 
 test: lint pytest
 
