@@ -240,6 +240,11 @@ def _bench_deliveries(folder: Path, count: int = 3000, rounds: int = 2) -> list[
             name = f"deliveries/s, PostgreSQL, {workers} worker process{'es' if workers > 1 else ''}"
             rows.append((name, rates[workers], baseline, rates[workers] / baseline))
         rows.append(("deliveries/s, PostgreSQL, 2 workers vs 1 worker", rates[2], rates[1], rates[2] / rates[1]))
+        for run, per in CPU.items():
+            # Where the CPU goes: on 2 cores, 1000 / (sum of these) bounds the rate, whatever the worker count.
+            label = f"CPU ms per delivery, {run}: workers vs {'PostgreSQL' if 'postgres' in run else 'receiver'}"
+            other = per["postgres"] if "postgres" in run else per["receiver"]
+            rows.append((label, per["workers"], other, per["workers"] / other if other else 0.0))
     finally:
         server.terminate()
         server.wait(10)
