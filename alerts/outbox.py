@@ -348,8 +348,10 @@ def _update_health(
     for claimed, _, decision in decisions:
         by_sub.setdefault(claimed.subscription_id, []).append(decision)
     s = SUBSCRIPTIONS.c
+    # In id order: workers recording at the same time lock the subscriptions they share in the same
+    # order, so they queue instead of deadlocking.
     rows = conn.execute(
-        select(s.id, s.url, s.active, s.failing_since, s.last_success_at).where(s.id.in_(sorted(by_sub)))
+        select(s.id, s.url, s.active, s.failing_since, s.last_success_at).where(s.id.in_(sorted(by_sub))).order_by(s.id)
     ).all()
     disabled: list[str] = []
     for row in rows:

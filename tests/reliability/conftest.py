@@ -366,8 +366,12 @@ class Workers:
         found = []
         for proc in self.all:
             for line in self.log(proc).splitlines():
-                if '"level": "ERROR"' in line or "Traceback" in line:
-                    found.append(f"[{proc.pid}] {line[:600]}")
+                if '"level": "ERROR"' in line:
+                    entry = json.loads(line)
+                    cause = entry.get("exception", "").strip().splitlines()[-3:]
+                    found.append(f"[{proc.pid}] {entry['message']}: {' | '.join(cause)[:800]}")
+                elif "Traceback" in line:
+                    found.append(f"[{proc.pid}] {line[:300]}")
         return found
 
 
