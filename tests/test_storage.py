@@ -99,3 +99,20 @@ def test_workers_starting_together_migrate_and_sync_once(pg_url: str, tmp_path: 
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_concurrent_scans_create_each_notice_once(engine: Engine, tmp_path: Path) -> None:
+    from timeline.scan import scan_due
+    from timeline.sync import sync_config
+
+    path = tmp_path / "milestones.yaml"
+    path.write_text(
+        "milestones:\n" + "".join(f"  - id: m{i}\n    title: M{i}\n    when: 2026-06\n" for i in range(200))
+    )
+    sync_config(engine, path, datetime(2026, 1, 1, tzinfo=UTC))
+    due = datetime(2026, 7, 1, 0, 0, 1, tzinfo=UTC)
+    with ThreadPoolExecutor(4) as pool:
+        created = [key for keys in pool.map(lambda _: scan_due(engine, due), range(4)) for key in keys]
+    assert len(created) == len(set(created)) == 200
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM notices")).scalar_one() == 200

@@ -1,8 +1,8 @@
 """The due scan: apply `timeline.rules` to the milestones whose next stage has begun.
 
 Only rows with `next_check_at <= now` are read (an index), so the cost follows the number due, not
-the size of the timeline. Several workers may scan at once: PostgreSQL rows are claimed with
-FOR UPDATE SKIP LOCKED, SQLite serialises writers, and notice keys are unique either way.
+the size of the timeline. Several workers may scan at once: on PostgreSQL they split the due rows
+(FOR UPDATE SKIP LOCKED), SQLite serialises writers, and notice keys are unique either way.
 """
 
 from __future__ import annotations

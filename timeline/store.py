@@ -97,5 +97,6 @@ def due_for_scan(conn: Connection, now: datetime, limit: int) -> list[Any]:
         .where(MILESTONES.c.next_check_at <= now)
         .order_by(MILESTONES.c.next_check_at)
         .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL: workers split the due rows; SQLite ignores it
     )
     return list(conn.execute(query))

@@ -1,15 +1,13 @@
-"""Alembic environment: runs on the connection (or engine) handed over by `timeline.db.upgrade`."""
+"""Alembic environment: runs on the engine handed over by `timeline.db.upgrade`."""
 
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import timeline.db  # noqa: F401  (registers every table in SQLModel.metadata)
 
-
-def _run(connection: Connection) -> None:
+with context.config.attributes["engine"].connect() as connection:
     context.configure(
         connection=connection,
         target_metadata=SQLModel.metadata,
@@ -18,12 +16,4 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
-
-
-given = context.config.attributes.get("connection")
-if given is not None:
-    _run(given)
-else:
-    with context.config.attributes["engine"].connect() as own:
-        _run(own)
-        own.commit()
+    connection.commit()
