@@ -157,7 +157,7 @@ def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_chromium_renders_the_page(served, tmp_path, client):
     if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is absent (scripts/ensure-chromium.sh installs it)"
+        reason = f"{CHROMIUM} is absent (scripts/ensure-system-packages.sh installs it)"
         if IN_CI:
             pytest.fail(f"CI=true requires Chromium: {reason}")
         pytest.skip(reason)
