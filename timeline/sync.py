@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from alerts.config import AlertsConfig
 from alerts.notices import NewNotice, publish
@@ -26,7 +26,7 @@ from timeline.dates import slip_days
 from timeline.db import CONFIG_LOCK, serialise, write_transaction
 from timeline.feeds.store import FeedsSync, sync_feeds
 from timeline.rules import iso, milestone_data
-from timeline.store import CHANGES, MILESTONES, all_rows, snapshot, to_def, to_values
+from timeline.store import CHANGES, MILESTONES, snapshot, to_def, to_values
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +63,10 @@ class Change:
 
 @dataclass(frozen=True)
 class Stored:
-    """A milestone as the database holds it."""
+    """A milestone as the database holds it. Only the config's own rows are read in full: of the
+    others (created through the API) only the id matters, and a large API timeline costs nothing."""
 
-    milestone: MilestoneDef
+    milestone: MilestoneDef | None
     origin: str
     archived: bool
 
@@ -79,7 +80,7 @@ def diff(config: list[MilestoneDef], stored: dict[str, Stored]) -> list[Change]:
         if old is None or old.archived:
             changes.append(Change("added", m, old.milestone if old else None))
             continue
-        if old.origin != "config":
+        if old.origin != "config" or old.milestone is None:
             continue
         before = old.milestone
         if before.schedule != m.schedule or before.timezone != m.timezone:
@@ -90,16 +91,20 @@ def diff(config: list[MilestoneDef], stored: dict[str, Stored]) -> list[Change]:
         if edited:
             changes.append(Change("edited", m, before, edited))
     for mid, old in stored.items():
-        if mid not in wanted and old.origin == "config" and not old.archived:
+        if mid not in wanted and old.milestone is not None and old.origin == "config" and not old.archived:
             changes.append(Change("removed", old.milestone, old.milestone))
     return changes
 
 
 def stored_milestones(conn: Connection) -> dict[str, Stored]:
-    return {
+    m = MILESTONES.c
+    stored = {
         row.id: Stored(to_def(row), row.origin, row.archived_at is not None)
-        for row in all_rows(conn, include_archived=True)
+        for row in conn.execute(select(MILESTONES).where(m.origin == "config"))
     }
+    others = select(m.id, m.origin, m.archived_at).where(m.origin != "config")
+    stored.update({row.id: Stored(None, row.origin, row.archived_at is not None) for row in conn.execute(others)})
+    return stored
 
 
 def apply(
@@ -114,7 +119,7 @@ def apply(
     """Write `changes`; return the keys of the notices created. `origin` is "config" (from `path`) or
     "api"; `quiet` records without notifying `added` (the first import of a file is not news)."""
     notices: list[NewNotice] = []
-    known = {r.id for r in all_rows(conn, include_archived=True)}
+    known = set(conn.execute(select(MILESTONES.c.id)).scalars())
     for change in changes:
         m = change.milestone
         values = to_values(m) | {"updated_at": now, "next_check_at": now if m.active else None}

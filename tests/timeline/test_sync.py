@@ -113,3 +113,20 @@ def test_an_edit_is_recorded_without_a_notice(engine: Engine, tmp_path: Path) ->
     result = sync_config(engine, path, NOW)
     assert [c.describe() for c in result.changes] == ["edited launch: title"]
     assert _notices(engine) == []
+
+
+def test_milestones_created_through_the_api_are_left_alone(engine: Engine, tmp_path: Path) -> None:
+    from timeline.config.milestones import Defaults
+    from timeline.editing import create_milestone
+
+    path = _write(tmp_path, BASE)
+    sync_config(engine, path, NOW)
+    create_milestone(
+        engine, {"id": "api-one", "title": "From the API", "when": "2027"}, NOW, defaults=Defaults(), config_file=path
+    )
+    assert sync_config(engine, path, NOW).changes == []
+    _write(tmp_path, BASE.split("  - id: launch")[0])
+    assert [(c.kind, c.milestone.id) for c in sync_config(engine, path, NOW).changes] == [("removed", "launch")]
+    with engine.connect() as conn:
+        row = conn.execute(select(MILESTONES).where(MILESTONES.c.id == "api-one")).one()
+    assert (row.origin, row.archived_at) == ("api", None)
