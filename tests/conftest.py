@@ -12,7 +12,8 @@ import os
 import shutil
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ def milestones_config(tmp_path: Path) -> Path:
     return folder
 
 
-def _pg_unavailable() -> str | None:
+def pg_unavailable() -> str | None:
     try:
         probe = create_engine(PG_ADMIN_URL)
         with probe.connect() as conn:
@@ -83,27 +84,42 @@ def _pg_unavailable() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session."""
-    reason = _pg_unavailable()
+def require_pg() -> None:
+    """Skip without a PostgreSQL server, except under CI=true, where that is a failure."""
+    reason = pg_unavailable()
     if reason:
         if IN_CI:
             pytest.fail(f"CI=true requires PostgreSQL: {reason}")
         pytest.skip(reason)
-    name = f"timeline_test_{uuid.uuid4().hex[:10]}"
+
+
+@contextmanager
+def fresh_database(prefix: str, *, before_drop: Callable[[], object] | None = None) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped afterwards (`before_drop` runs first)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     # pre-ping: the reliability suite restarts the server mid-session
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        if before_drop is not None:
+            before_drop()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session."""
+    require_pg()
+    with fresh_database("timeline_test") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, select, text
 from sqlmodel import SQLModel
 
 from alerts.notices import NOTICES, NewNotice, existing_keys, publish
@@ -65,28 +64,24 @@ def test_publish_creates_each_key_once(engine: Engine) -> None:
 def test_workers_starting_together_migrate_and_sync_once(pg_url: str, tmp_path: Path) -> None:
     """Four processes' worth of start-up at once on a fresh PostgreSQL database: no duplicate tables,
     no duplicate rows, one change history."""
-    from tests.conftest import PG_ADMIN_URL
+    from tests.conftest import fresh_database
     from timeline.db import make_engine
     from timeline.sync import sync_config
 
-    name = f"timeline_race_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     path = tmp_path / "milestones.yaml"
     path.write_text("milestones:\n" + "".join(f"  - id: m{i}\n    title: M{i}\n    when: 2027\n" for i in range(20)))
     now = datetime(2026, 1, 1, tzinfo=UTC)
 
-    def start() -> None:
-        engine = make_engine(url)
-        try:
-            upgrade(engine)
-            sync_config(engine, path, now)
-        finally:
-            engine.dispose()
+    with fresh_database("timeline_race") as url:
 
-    try:
+        def start() -> None:
+            engine = make_engine(url)
+            try:
+                upgrade(engine)
+                sync_config(engine, path, now)
+            finally:
+                engine.dispose()
+
         with ThreadPoolExecutor(4) as pool:
             for future in [pool.submit(start) for _ in range(4)]:
                 future.result()
@@ -95,10 +90,6 @@ def test_workers_starting_together_migrate_and_sync_once(pg_url: str, tmp_path: 
             assert conn.execute(text("SELECT count(*) FROM milestones")).scalar_one() == 20
             assert conn.execute(text("SELECT count(*) FROM milestone_changes")).scalar_one() == 20
         engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_concurrent_scans_create_each_notice_once(engine: Engine, tmp_path: Path) -> None:

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,12 +27,12 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, func, select
 from standardwebhooks import Webhook
 
 from alerts.notices import NOTICES
 from alerts.outbox import DELIVERIES, SUBSCRIPTIONS
-from tests.conftest import IN_CI, PG_ADMIN_URL, _pg_unavailable
+from tests.conftest import fresh_database, pg_unavailable, require_pg
 from timeline.db import make_engine
 
 TIMELINE = Path(sys.executable).parent / "timeline"
@@ -62,29 +61,17 @@ def free_port() -> int:
 @pytest.fixture
 def fresh_pg() -> Iterator[str]:
     """An empty PostgreSQL database (not migrated: the workers migrate it as they start, all at once)."""
-    reason = _pg_unavailable()
-    if reason:
-        if IN_CI:
-            pytest.fail(f"CI=true requires PostgreSQL: {reason}")
-        pytest.skip(reason)
-    name = f"timeline_rel_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        pg_ready()  # a scenario that restarted the server must not leave it down
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    require_pg()
+    # A scenario that restarted the server must not leave it down.
+    with fresh_database("timeline_rel", before_drop=pg_ready) as url:
+        yield url
 
 
 def pg_ready(timeout: float = 60.0) -> None:
     """Wait until the PostgreSQL server answers (after a restart)."""
 
     def answers() -> bool:
-        return _pg_unavailable() is None
+        return pg_unavailable() is None
 
     wait_for(answers, timeout, "PostgreSQL answers again", every=0.2)
 
