@@ -8,10 +8,11 @@ redirect to one, is refused the same as a literal address.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import aiohttp
 from aiohttp.abc import ResolveResult
@@ -59,8 +60,12 @@ def _range_name(ip: IPAddress) -> str | None:
     return next((name for hit, name in checks if hit), None)
 
 
+@functools.lru_cache(maxsize=4096)
 def refusal(address: str, policy: AddressPolicy) -> str | None:
-    """Why `address` may not be reached under `policy`, or None when it may."""
+    """Why `address` may not be reached under `policy`, or None when it may.
+
+    Memoised: it is pure, and it runs for every request and every address connected to.
+    """
     try:
         ip = ipaddress.ip_address(address.strip("[]").split("%", 1)[0])
     except ValueError:
@@ -73,20 +78,28 @@ def refusal(address: str, policy: AddressPolicy) -> str | None:
     return f"{ip} is a {name} address"
 
 
-def check_url(url: str, policy: AddressPolicy) -> None:
-    """Refuse what can be refused from the URL alone: the scheme, a missing host, a literal address."""
+def check_url(url: str, policy: AddressPolicy) -> SplitResult:
+    """Refuse what can be refused from the URL alone: the scheme, a missing host, a literal address.
+    Returns the URL's parts; ValueError when it cannot be split."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise UnsafeTargetError(url, "only http and https URLs are allowed")
-    if not parts.hostname:
-        raise UnsafeTargetError(url, "the URL has no host")
-    try:
-        ipaddress.ip_address(parts.hostname)
-    except ValueError:
-        return
-    reason = refusal(parts.hostname, policy)
+    reason = _url_refusal(parts.scheme, parts.hostname, policy)
     if reason:
-        raise UnsafeTargetError(url, _advice(reason))
+        raise UnsafeTargetError(url, reason)
+    return parts
+
+
+@functools.lru_cache(maxsize=4096)
+def _url_refusal(scheme: str, hostname: str | None, policy: AddressPolicy) -> str | None:
+    if scheme not in ("http", "https"):
+        return "only http and https URLs are allowed"
+    if not hostname:
+        return "the URL has no host"
+    try:
+        ipaddress.ip_address(hostname)
+    except ValueError:
+        return None  # a name: judged on the addresses it resolves to, by GuardedConnector
+    reason = refusal(hostname, policy)
+    return _advice(reason) if reason else None
 
 
 def _advice(reason: str) -> str:

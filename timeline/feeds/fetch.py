@@ -10,12 +10,11 @@ a slot is not on the clock yet, so a tarpit delays only the feeds of its own hos
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from types import TracebackType
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import aiohttp
 
@@ -29,7 +28,7 @@ USER_AGENT = "timeline-alerts/0.1 (feed watcher; +https://github.com/timeline-al
 _CHUNK = 64 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FetchResult:
     """One fetch, summarised. `error` is set when there is no usable response."""
 
@@ -62,6 +61,8 @@ class Fetcher:
         connector = GuardedConnector(self._policy, limit=self._concurrency, limit_per_host=0)
         self._session = aiohttp.ClientSession(
             connector=connector,
+            # No timers of aiohttp's: each fetch runs under one asyncio deadline (see `fetch`).
+            timeout=aiohttp.ClientTimeout(total=None),
             headers={"User-Agent": USER_AGENT, "Accept": _ACCEPT},
             cookie_jar=aiohttp.DummyCookieJar(),
         )
@@ -84,12 +85,17 @@ class Fetcher:
         max_bytes: int = 10_000_000,
     ) -> FetchResult:
         """GET `url` conditionally; a result, never an exception (except cancellation)."""
-        host = (urlsplit(url).hostname or "").lower()
+        try:
+            host = check_url(url, self._policy).hostname or ""
+        except UnsafeTargetError as exc:
+            return FetchResult(url, error=f"refused by the address guard: {exc}")
+        except ValueError as exc:
+            return FetchResult(url, error=_describe(exc))
         async with self._hosts[host], self._overall:
             started = time.perf_counter()
             try:
                 async with asyncio.timeout(timeout):
-                    result = await self._follow(url, etag, last_modified, timeout, max_bytes)
+                    result = await self._follow(url, etag, last_modified, max_bytes)
             except TimeoutError:
                 result = FetchResult(url, error=f"timed out after {timeout:g}s")
             except UnsafeTargetError as exc:
@@ -98,23 +104,22 @@ class Fetcher:
                 result = FetchResult(url, error=str(exc))
             except (aiohttp.ClientError, OSError, ValueError) as exc:
                 result = FetchResult(url, error=_describe(exc))
-            return dataclasses.replace(result, elapsed=time.perf_counter() - started)
+            result.elapsed = time.perf_counter() - started
+            return result
 
-    async def _follow(
-        self, url: str, etag: str | None, last_modified: str | None, timeout: float, max_bytes: int
-    ) -> FetchResult:
+    async def _follow(self, url: str, etag: str | None, last_modified: str | None, max_bytes: int) -> FetchResult:
         assert self._session is not None, "use Fetcher as an async context manager"
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        per_socket = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout)
         current, permanent = url, True
         for hop in range(MAX_REDIRECTS + 1):
-            check_url(current, self._policy)
+            if hop:  # `fetch` checked the first URL
+                check_url(current, self._policy)
             async with self._session.get(
-                current, headers=headers, allow_redirects=False, timeout=per_socket, max_line_size=16384
+                current, headers=headers, allow_redirects=False, max_line_size=16384
             ) as response:
                 status = response.status
                 plain_headers = {k.lower(): v for k, v in response.headers.items()}
