@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        # SQLite's DATETIME stores "YYYY-MM-DD HH:MM:SS.ffffff"; formatting it in one C call is five
+        # times cheaper than process_bind_param plus SQLAlchemy's formatter (polls write thousands).
+        check = self.process_bind_param
+
+        def process(value: datetime | None) -> str | None:
+            naive = check(value, dialect)
+            return None if naive is None else naive.isoformat(" ", "microseconds")
+
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], datetime | None] | None:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        # The stored text goes straight to process_result_value (datetime.fromisoformat, in C).
+
+        def process(value: Any) -> datetime | None:
+            return self.process_result_value(value, dialect)
+
+        return process
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -10,6 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, select, text
+from sqlalchemy.dialects.sqlite import DATETIME
 from sqlmodel import SQLModel
 
 from alerts.notices import NOTICES, NewNotice, existing_keys, publish
@@ -41,6 +42,28 @@ def test_datetimes_come_back_aware_utc(engine: Engine) -> None:
     assert stored.tzinfo is not None
     assert stored.utcoffset() == timedelta(0)
     assert stored == datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 3, 1, 12, tzinfo=UTC),
+        datetime(2026, 3, 1, 12, 0, 0, 5, tzinfo=UTC),
+        datetime(1, 1, 1, tzinfo=UTC),
+    ],
+)
+def test_sqlite_stores_instants_as_sqlalchemy_does(engine: Engine, at: datetime) -> None:
+    """UTCDateTime formats SQLite text itself (for speed): it must be SQLAlchemy's own format, so that
+    rows written before and after compare and sort alike, and read back as the same instant."""
+    with engine.begin() as conn:
+        publish(conn, [_notice("k", at)], now=at)
+    with engine.connect() as conn:
+        assert conn.execute(select(NOTICES.c.occurred_at)).scalar_one() == at
+        if engine.dialect.name == "sqlite":
+            raw = conn.execute(text("SELECT occurred_at FROM notices")).scalar_one()
+            assert raw == DATETIME().bind_processor(engine.dialect)(at.replace(tzinfo=None))  # type: ignore[misc]
+            later = at + timedelta(microseconds=1)
+            assert conn.execute(select(NOTICES.c.key).where(NOTICES.c.occurred_at < later)).scalar_one() == "k"
 
 
 def test_naive_datetimes_are_refused(engine: Engine) -> None:
