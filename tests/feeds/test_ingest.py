@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -195,6 +196,44 @@ def test_a_late_worker_cannot_overwrite_a_newer_claim(engine: Engine) -> None:
         assert owned_claims(conn, [late]) == set()
         with pytest.raises(LostClaim):
             save_state(conn, late, late.state, NOW, backlog_done=False)
-        save_states(conn, [(current, current.state, True)], NOW)
+        assert save_states(conn, [(late, late.state, False)], NOW) == {"f"}
+        assert save_states(conn, [(current, current.state, True)], NOW) == set()
         row = conn.execute(select(FEEDS.c.claim_token, FEEDS.c.backlog_done)).one()
     assert tuple(row) == (None, True)
+
+
+def test_a_batch_with_a_lost_claim_writes_the_others(engine: Engine) -> None:
+    add_feeds(engine, spec("a", "http://example.com/a"), spec("b", "http://example.com/b"))
+    first = {f.id: f for f in claim_due(engine, NOW, limit=2)}
+    (b_again,) = claim_due(engine, NOW + timedelta(hours=1), limit=1, feed_ids=["b"])
+    later = NOW + timedelta(minutes=5)
+    updates = [
+        (feed, replace(feed.state, status="not_modified", last_polled_at=later, next_poll_at=later), False)
+        for feed in first.values()
+    ]
+    with engine.begin() as conn:
+        assert save_states(conn, updates, later) == {"b"}
+    with engine.connect() as conn:
+        rows = {r.id: r for r in conn.execute(select(FEEDS))}
+    assert (rows["a"].status, rows["a"].last_polled_at, rows["a"].claim_token) == ("not_modified", later, None)
+    # b belongs to the newer claim: untouched by the batch.
+    assert (rows["b"].status, rows["b"].last_polled_at, rows["b"].claim_token) == ("new", None, b_again.claim_token)
+
+
+def test_a_url_change_drops_the_poll_in_flight(engine: Engine) -> None:
+    """The config moved the feed while it was being polled: the old URL's result must not land."""
+    add_feeds(engine, spec("f", "http://example.com/old"))
+    (claimed,) = claim_due(engine, NOW, limit=1)
+    with engine.begin() as conn:
+        sync_feeds(conn, [spec("f", "http://example.com/new")], NOW)
+    done = replace(claimed.state, status="ok", etag='"old"', body_hash="old", last_polled_at=NOW)
+    with engine.begin() as conn:
+        assert save_states(conn, [(claimed, done, True)], NOW) == {"f"}
+        row = conn.execute(select(FEEDS)).one()
+    assert (row.url, row.etag, row.body_hash, row.backlog_done, row.next_poll_at) == (
+        "http://example.com/new",
+        None,
+        None,
+        False,
+        NOW,
+    )

@@ -68,9 +68,28 @@ class FeedRow:
         return self.state.fetch_url or self.url
 
 
+_ROW_COLUMNS = (
+    "id",
+    "url",
+    "name",
+    "interval_seconds",
+    "timeout_seconds",
+    "max_bytes",
+    "rule",
+    "milestones",
+    "tags",
+    "notify_backlog",
+    "notify_updates",
+    "backlog_done",
+    "claim_token",
+    *_STATE_COLUMNS,
+)
+"""What a FeedRow is made of (selected by name: timestamps of the row itself are left out)."""
+
+
 def to_row(row: Row[Any]) -> FeedRow:
     m = row._mapping
-    state = FeedState(interval=timedelta(seconds=m["interval_seconds"]), **{c: m[c] for c in _STATE_COLUMNS if c in m})
+    state = FeedState(interval=timedelta(seconds=m["interval_seconds"]), **{c: m[c] for c in _STATE_COLUMNS})
     return FeedRow(
         id=m["id"],
         url=m["url"],
@@ -114,8 +133,8 @@ def _config_values(spec: FeedSpec) -> dict[str, Any]:
 
 def sync_feeds(conn: Connection, specs: Sequence[FeedSpec], now: datetime) -> FeedsSync:
     """Make the feed rows say what `specs` say: new feeds are due now, a changed URL starts over
-    (state reset, its items are a backlog again), feeds gone from the config are deactivated (their
-    entries and evidence stay)."""
+    (state reset, its items are a backlog again, a poll in flight is dropped), feeds gone from the
+    config are deactivated (their entries and evidence stay)."""
     result = FeedsSync()
     existing = {r.id: r for r in conn.execute(select(FEEDS))}
     for spec in specs:
@@ -142,8 +161,15 @@ def sync_feeds(conn: Connection, specs: Sequence[FeedSpec], now: datetime) -> Fe
             continue
         changes.update(active=True, updated_at=now)
         if "url" in changes:
+            # A poll in flight fetched the old URL: clearing its claim drops its result.
             changes.update(
-                fetch_url=None, etag=None, last_modified=None, body_hash=None, backlog_done=False, next_poll_at=now
+                fetch_url=None,
+                etag=None,
+                last_modified=None,
+                body_hash=None,
+                backlog_done=False,
+                next_poll_at=now,
+                claim_token=None,
             )
         elif not old.active or old.next_poll_at > now + spec.interval:
             changes["next_poll_at"] = now
@@ -173,7 +199,7 @@ def claim_due(
         update(FEEDS)
         .where(FEEDS.c.id.in_(pick.scalar_subquery()), guard)
         .values(next_poll_at=now + LEASE, claim_token=token)
-        .returning(*FEEDS.c)
+        .returning(*(FEEDS.c[c] for c in _ROW_COLUMNS))
     )
     with write_transaction(engine) as conn:
         rows = conn.execute(statement).all()
@@ -209,22 +235,48 @@ def owned_claims(conn: Connection, feeds: Sequence[FeedRow]) -> set[str]:
     return owned
 
 
-def save_states(conn: Connection, updates: Sequence[tuple[FeedRow, FeedState, bool]], now: datetime) -> None:
-    """`save_state` for many feeds at once (one executemany), for claims `owned_claims` confirmed."""
+def save_states(conn: Connection, updates: Sequence[tuple[FeedRow, FeedState, bool]], now: datetime) -> set[str]:
+    """`save_state` for many feeds at once; returns the ids whose claim was lost (nothing written
+    for those).
+
+    Only the columns that differ from the claimed row are written (a 304 moves three timestamps),
+    one executemany per set of changed columns, each row guarded by its claim token. When a guard
+    misses (rare: a lease ran out), the batch is rolled back to its savepoint and written again for
+    the claims `owned_claims` confirms.
+    """
     if not updates:
-        return
-    columns = (*_STATE_COLUMNS, "backlog_done")
-    statement = (
-        update(FEEDS)
-        .where(FEEDS.c.id == bindparam("feed_id"))
-        .values({c: bindparam(c) for c in columns})
-        .values(claim_token=None, updated_at=now)
-    )
-    rows = [
-        {"feed_id": feed.id, "backlog_done": backlog, **{c: getattr(state, c) for c in _STATE_COLUMNS}}
-        for feed, state, backlog in updates
-    ]
-    conn.execute(statement, rows)
+        return set()
+    with conn.begin_nested() as savepoint:
+        if _write_changes(conn, updates, now) == len(updates):
+            return set()
+        savepoint.rollback()
+    owned = owned_claims(conn, [feed for feed, _, _ in updates])
+    _write_changes(conn, [u for u in updates if u[0].id in owned], now)
+    return {feed.id for feed, _, _ in updates} - owned
+
+
+def _write_changes(conn: Connection, updates: Sequence[tuple[FeedRow, FeedState, bool]], now: datetime) -> int:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for feed, state, backlog_done in updates:
+        old = feed.state
+        row: dict[str, Any] = {"feed_id": feed.id, "token": feed.claim_token}
+        for column in _STATE_COLUMNS:
+            value = getattr(state, column)
+            if value != getattr(old, column):
+                row[column] = value
+        if backlog_done != feed.backlog_done:
+            row["backlog_done"] = backlog_done
+        groups.setdefault(tuple(row)[2:], []).append(row)
+    written = 0
+    for columns, rows in groups.items():
+        statement = (
+            update(FEEDS)
+            .where(FEEDS.c.id == bindparam("feed_id"), FEEDS.c.claim_token == bindparam("token"))
+            .values({c: bindparam(c) for c in columns})
+            .values(claim_token=None, updated_at=now)
+        )
+        written += conn.execute(statement, rows).rowcount
+    return written
 
 
 def apply_feeds_file(engine: Engine, path: Path, now: datetime) -> FeedsSync:
