@@ -33,12 +33,13 @@ from timeline.feeds.fetch import Fetcher, FetchResult
 from timeline.feeds.health import failing_notice, recovered_notice
 from timeline.feeds.ingest import IngestCounts, MilestoneIndex, ingest
 from timeline.feeds.parse import Document, parse_document
-from timeline.feeds.store import FeedRow, LostClaim, claim_due, owned_claims, save_state, save_states
+from timeline.feeds.store import FeedRow, LostClaim, claim_due, save_state, save_states
 from timeline.settings import Settings
 
 log = logging.getLogger(__name__)
 PARSE_THREADS = 2
-WRITE_BATCH = 200
+WRITE_BATCH = 500
+WRITE_WAIT = 0.05
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,6 @@ class _Done:
     body_hash: str | None
     document: Document | None
     parse_seconds: float
-    written: asyncio.Future[FeedPoll]
 
 
 def poll_due(
@@ -121,7 +121,17 @@ def poll_due(
 
     Runs its own asyncio loop: call it from a thread that has none (scheduler job, CLI).
     """
-    return asyncio.run(poll_due_async(engine, settings, now, feed_ids=feed_ids, force=force, progress=progress))
+    report = PollReport()
+
+    async def main() -> None:
+        # The report travels outside the task's result: asyncio.run on the main thread of CPython
+        # 3.11 formats a repr of the finished main task (result included) when it restores the
+        # SIGINT handler, which for 10,000 feeds costs more than the polls.
+        done = await poll_due_async(engine, settings, now, feed_ids=feed_ids, force=force, progress=progress)
+        report.feeds, report.seconds = done.feeds, done.seconds
+
+    asyncio.run(main())
+    return report
 
 
 async def poll_due_async(
@@ -174,6 +184,15 @@ class _Run:
         concurrency = self.settings.feed_concurrency
         writer = asyncio.create_task(self._writer())
         in_flight: set[asyncio.Task[None]] = set()
+        room = asyncio.Event()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                log.error("polling a feed failed", exc_info=task.exception())
+            if len(in_flight) <= concurrency:
+                room.set()
+
         exhausted = False
         try:
             async with Fetcher(policy, concurrency=concurrency, per_host=self.settings.feed_per_host) as fetcher:
@@ -188,17 +207,24 @@ class _Run:
                             ),
                         )
                         exhausted = force or len(batch) < limit
-                        in_flight.update(asyncio.create_task(self._poll(fetcher, feed)) for feed in batch)
+                        for feed in batch:
+                            task = asyncio.create_task(self._poll(fetcher, feed))
+                            in_flight.add(task)
+                            task.add_done_callback(finished)
                     if not in_flight:
                         break
-                    _, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    # Woken when a slot frees: one event, not a wait over every task in flight.
+                    room.clear()
+                    await room.wait()
         finally:
-            for task in in_flight:
+            for task in list(in_flight):
                 task.cancel()
             await self.queue.put(None)
             await writer
 
     async def _poll(self, fetcher: Fetcher, feed: FeedRow) -> None:
+        """Fetch (and parse) one feed and hand the result to the writer. The slot is free once the
+        result is queued: the writer reports it when it is stored."""
         loop = asyncio.get_running_loop()
         fetched = await fetcher.fetch(
             feed.fetch_url,
@@ -216,26 +242,38 @@ class _Run:
             document, parse_seconds = await loop.run_in_executor(
                 self.parser, _timed_parse, fetched.body, fetched.headers, url
             )
-        written: asyncio.Future[FeedPoll] = loop.create_future()
-        await self.queue.put(_Done(feed, fetched, body_hash, document, parse_seconds, written))
-        result = await written
+        self.queue.put_nowait(_Done(feed, fetched, body_hash, document, parse_seconds))
+
+    def _report(self, result: FeedPoll) -> None:
         self.report.feeds.append(result)
         if result.status == "error":
-            log.warning("feed %s failed: %s", feed.id, result.error, extra={"feed": feed.id, "url": feed.url})
+            log.warning(
+                "feed %s failed: %s", result.feed_id, result.error, extra={"feed": result.feed_id, "url": result.url}
+            )
         if self.progress is not None:
             self.progress(result)
 
     async def _writer(self) -> None:
+        """Store finished polls in batches: up to WRITE_BATCH, gathered for at most WRITE_WAIT (a
+        transaction costs more than the rows in it, so a few large ones beat many small ones)."""
         loop = asyncio.get_running_loop()
         stop = False
         while not stop:
             item = await self.queue.get()
+            deadline = loop.time() + WRITE_WAIT
             batch: list[_Done] = []
             while item is not None:
                 batch.append(item)
-                if len(batch) >= WRITE_BATCH or self.queue.empty():
+                if len(batch) >= WRITE_BATCH:
                     break
-                item = self.queue.get_nowait()
+                if not self.queue.empty():
+                    item = self.queue.get_nowait()
+                    continue
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        item = await self.queue.get()
+                except TimeoutError:
+                    break
             stop = item is None
             if not batch:
                 continue
@@ -244,27 +282,22 @@ class _Run:
             except Exception as exc:
                 log.exception("writing %d feed polls failed", len(batch))
                 results = [_failed(done, f"not saved: {exc.__class__.__name__}: {exc}") for done in batch]
-            for done, result in zip(batch, results, strict=True):
-                done.written.set_result(result)
+            for result in results:
+                self._report(result)
 
     def _write(self, batch: list[_Done]) -> list[FeedPoll]:
         """Store a batch in one transaction. Polls that only move the state (304, unchanged body,
-        most errors) are written with one bulk UPDATE; the others get a savepoint each."""
+        most errors) are written together by `save_states`; the others get a savepoint each."""
         decided = [(done, self._decide(done)) for done in batch]
         results: dict[int, FeedPoll] = {}
         with write_transaction(self.engine) as conn:
             simple = [(i, d, dec) for i, (d, dec) in enumerate(decided) if not _needs_more(d, dec)]
-            owned = owned_claims(conn, [d.feed for _, d, _ in simple])
-            save_states(
-                conn,
-                [(d.feed, dec.state, d.feed.backlog_done) for _, d, dec in simple if d.feed.id in owned],
-                self.now,
-            )
+            lost = save_states(conn, [(d.feed, dec.state, d.feed.backlog_done) for _, d, dec in simple], self.now)
             for i, done, decision in simple:
                 results[i] = (
-                    self._result(done, decision)
-                    if done.feed.id in owned
-                    else _failed(done, "lost the claim to another worker", status="lost")
+                    _failed(done, "lost the claim to another worker", status="lost")
+                    if done.feed.id in lost
+                    else self._result(done, decision)
                 )
             for i, (done, decision) in enumerate(decided):
                 if i in results:
