@@ -10,6 +10,7 @@ a slot is not on the clock yet, so a tarpit delays only the feeds of its own hos
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -40,6 +41,9 @@ class FetchResult:
     permanent_url: str | None = None
     redirects: int = 0
     elapsed: float = 0.0
+
+
+_NO_LIMIT = contextlib.nullcontext()
 
 
 class _TooLarge(Exception):
@@ -91,7 +95,9 @@ class Fetcher:
             return FetchResult(url, error=f"refused by the address guard: {exc}")
         except ValueError as exc:
             return FetchResult(url, error=_describe(exc))
-        async with self._hosts[host], self._overall:
+        # A per-host limit at or above the overall one never binds: skip its semaphore.
+        host_slot = self._hosts[host] if self._per_host_limit < self._concurrency else _NO_LIMIT
+        async with host_slot, self._overall:
             started = time.perf_counter()
             try:
                 async with asyncio.timeout(timeout):

@@ -38,8 +38,17 @@ from timeline.settings import Settings
 
 log = logging.getLogger(__name__)
 PARSE_THREADS = 2
-WRITE_BATCH = 500
-WRITE_WAIT = 0.05
+# The database thread works in few, large batches. Each batch costs more than its rows (a
+# transaction, statements to prepare), and each switch of the GIL between that thread and the event
+# loop costs the loop's fetches their warm caches. Measured on 1,000 feeds answering 304 (best of 8):
+# claims of 10x the concurrency and writes of up to 1,000 results took 0.39 s of CPU, claims of 2x
+# and writes of 500 gathered for 50 ms 0.43 s; on 10,000 feeds 4.1 s against 4.8 s.
+CLAIM_BATCH = 10
+"""Feeds claimed at once, in multiples of the concurrency (claimed again when only the concurrency
+is left in flight, so that fetches never run dry)."""
+WRITE_BATCH = 1000
+WRITE_WAIT = 1.0
+"""Seconds a finished poll may wait for others to fill its write batch."""
 
 
 @dataclass(frozen=True)
@@ -199,7 +208,7 @@ class _Run:
                 while True:
                     if not exhausted and len(in_flight) <= concurrency:
                         # Forced polls claim every feed asked for at once: they stay claimable.
-                        limit = 1_000_000 if force else 2 * concurrency + 1 - len(in_flight)
+                        limit = 1_000_000 if force else CLAIM_BATCH * concurrency + 1 - len(in_flight)
                         batch = await loop.run_in_executor(
                             self.db,
                             functools.partial(

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, bindparam, select, update
+from sqlalchemy import Connection, Engine, Row, Table, bindparam, select, update
 
 from timeline.db import write_transaction
 from timeline.feeds.config import FeedSpec, load_feeds
@@ -185,19 +185,22 @@ def sync_feeds(conn: Connection, specs: Sequence[FeedSpec], now: datetime) -> Fe
 def claim_due(
     engine: Engine, now: datetime, *, limit: int, feed_ids: Sequence[str] | None = None, force: bool = False
 ) -> list[FeedRow]:
-    """Claim up to `limit` active feeds due at `now` (any of `feed_ids`, due or not, with `force`)."""
+    """Claim up to `limit` active feeds due at `now` (any of `feed_ids`, due or not, with `force`).
+
+    The rows are picked by the due index alone (no tie-break by id: it would sort every due row) and
+    updated by primary key. The pick needs no second check in the UPDATE: on SQLite the transaction
+    holds the write lock; on PostgreSQL FOR UPDATE re-checks the conditions on the row it locks.
+    """
     token = uuid.uuid4().hex
     pick = select(FEEDS.c.id).where(FEEDS.c.active.is_(True))
-    guard: ColumnElement[bool] = FEEDS.c.active.is_(True)
     if feed_ids is not None:
         pick = pick.where(FEEDS.c.id.in_(list(feed_ids)))
     if not force:
         pick = pick.where(FEEDS.c.next_poll_at <= now)
-        guard = guard & (FEEDS.c.next_poll_at <= now)
-    pick = pick.order_by(FEEDS.c.next_poll_at, FEEDS.c.id).limit(limit).with_for_update(skip_locked=True)
+    pick = pick.order_by(FEEDS.c.next_poll_at).limit(limit).with_for_update(skip_locked=True)
     statement = (
         update(FEEDS)
-        .where(FEEDS.c.id.in_(pick.scalar_subquery()), guard)
+        .where(FEEDS.c.id.in_(pick.scalar_subquery()))
         .values(next_poll_at=now + LEASE, claim_token=token)
         .returning(*(FEEDS.c[c] for c in _ROW_COLUMNS))
     )
