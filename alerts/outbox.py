@@ -31,6 +31,11 @@ DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
 ATTEMPTS: Table = DeliveryAttempt.__table__  # type: ignore[attr-defined]
 EXCERPT_CHARS = 1024
 STATUSES = ("pending", "in_flight", "delivered", "dead", "cancelled")
+SUCCESS_WRITE_EVERY = timedelta(seconds=30)
+"""A healthy subscription's `last_success_at` is rewritten at most this often. Every worker records
+into the same subscription row: writing it on each batch made that row the lock all workers queued
+on (PostgreSQL's CPU per delivery doubled from one worker to two). A failure, and the first success
+after one, are always written."""
 
 
 def _insert(conn: Connection) -> Any:
@@ -43,6 +48,12 @@ def _picked(conn: Connection, column: Any, query: Any, table: Table) -> Any:
     On PostgreSQL the rows are locked with SKIP LOCKED inside a materialised CTE: a plain
     `IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` may be re-run by the planner and take more
     than n rows. SQLite runs the whole UPDATE under its write lock, so a subquery is enough.
+
+    This is the compare-and-set by itself: FOR UPDATE re-checks the query's conditions on the
+    newest version of each row it locks (a row another worker took in the meantime no longer
+    matches), and SQLite lets nothing change between pick and update. Repeating the conditions in
+    the UPDATE made PostgreSQL's planner walk every due row against the picked ones (73 ms for a
+    claim of 100 among 2,000, instead of 1 ms).
     """
     if conn.dialect.name == "postgresql":
         cte = query.with_for_update(skip_locked=True, of=table).cte().prefix_with("MATERIALIZED")
@@ -74,7 +85,7 @@ def fan_out(conn: Connection, now: datetime, limit: int = 500) -> FanOut:
     picked = select(n.id).where(n.fanned_out_at.is_(None)).order_by(n.id).limit(limit)
     claimed = conn.execute(
         update(NOTICES)
-        .where(_picked(conn, n.id, picked, NOTICES), n.fanned_out_at.is_(None))
+        .where(_picked(conn, n.id, picked, NOTICES))
         .values(fanned_out_at=now)
         .returning(n.id, n.type, n.tags, n.subjects)
     ).all()
@@ -196,15 +207,15 @@ def _take(
     conn: Connection, due: tuple[Any, ...], order: Any, limit: int, skipped: list[str], values: dict[str, Any]
 ) -> list[int]:
     """Set `values` on up to `limit` rows matching `due` (in `order`, which an index provides) whose
-    subscription is active and not in `skipped`; their ids. `due` is checked again by the UPDATE
-    itself: the compare-and-set that keeps two workers from both taking a row."""
+    subscription is active and not in `skipped`; their ids (see `_picked` for why two workers never
+    both take a row)."""
     d, s = DELIVERIES.c, SUBSCRIPTIONS.c
     query = select(d.id).join(SUBSCRIPTIONS, s.id == d.subscription_id).where(s.active.is_(True), *due).order_by(order)
     if skipped:
         query = query.where(d.subscription_id.not_in(skipped))
     statement = (
         update(DELIVERIES)
-        .where(_picked(conn, d.id, query.limit(limit), DELIVERIES), *due)
+        .where(_picked(conn, d.id, query.limit(limit), DELIVERIES))
         .values(**values)
         .returning(d.id)
     )
@@ -357,6 +368,9 @@ def _update_health(
     for row in rows:
         outcomes = by_sub[row.id]
         if any(dec.status == "delivered" for dec in outcomes):
+            healthy = row.failing_since is None and row.last_success_at is not None
+            if healthy and now - row.last_success_at < SUCCESS_WRITE_EVERY:
+                continue
             conn.execute(
                 update(SUBSCRIPTIONS)
                 .where(s.id == row.id)

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 
 from alerts.config import AlertsConfig
 from alerts.notices import NOTICES
-from alerts.outbox import DELIVERIES, claim, fan_out, record
+from alerts.outbox import DELIVERIES, SUBSCRIPTIONS, SUCCESS_WRITE_EVERY, claim, fan_out, record
 from alerts.policy import AttemptResult
 from alerts.subscriptions import update_subscription
 from tests.alerts.helpers import notice, publish_many, subscribe
@@ -171,3 +171,26 @@ def test_claims_skip_deliveries_not_yet_due(engine: Engine, config: AlertsConfig
     with _write(engine) as conn:
         (again,) = claim(conn, "w", NOW + timedelta(seconds=7), 1, LEASE)
     assert again.attempts == 1
+
+
+def test_a_healthy_subscription_records_its_last_success_coarsely(engine: Engine, config: AlertsConfig) -> None:
+    """Successes rewrite the shared subscription row at most every SUCCESS_WRITE_EVERY; a failure,
+    and the success that ends it, are written at once."""
+    sub = _backlog(engine, config, 5)
+
+    def attempt(at: datetime, status: int) -> tuple[datetime | None, datetime | None]:
+        with _write(engine) as conn:
+            (one,) = claim(conn, "w", at, 1, LEASE)
+            record(conn, "w", at, [(one, AttemptResult(status, 1))], config, random.Random(0))
+        with engine.connect() as conn:
+            row = conn.execute(select(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.id == sub)).one()
+        return row.last_success_at, row.failing_since
+
+    assert attempt(NOW, 200) == (NOW, None)
+    assert attempt(NOW + timedelta(seconds=10), 200) == (NOW, None)
+    late = NOW + SUCCESS_WRITE_EVERY + timedelta(seconds=1)
+    assert attempt(late, 200) == (late, None)
+    failed = late + timedelta(seconds=1)
+    assert attempt(failed, 500) == (late, failed)
+    back = failed + timedelta(seconds=8)
+    assert attempt(back, 200) == (back, None)
