@@ -38,10 +38,6 @@ on (PostgreSQL's CPU per delivery doubled from one worker to two). A failure, an
 after one, are always written."""
 
 
-def _insert(conn: Connection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
 def _picked(conn: Connection, column: Any, query: Any, table: Table) -> Any:
     """`column` among the rows `query` picks, evaluated once.
 
@@ -69,6 +65,30 @@ def _among(conn: Connection, column: Any, ids: Sequence[int]) -> Any:
     return column.in_(
         select(literal_column("value")).select_from(func.json_each(bindparam("among", json.dumps(list(ids)))))
     )
+
+
+def _insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, unique: Sequence[str] = ()) -> int:
+    """Insert `rows` (dicts with the same keys), skipping those that collide on `unique`; the count
+    inserted. On PostgreSQL one statement whatever the number of rows: `INSERT ... SELECT FROM
+    unnest(<one array per column>)`, seven parameters instead of seven per row (an executemany runs a
+    statement per row on the server; a multi-row VALUES list is re-parsed by psycopg in Python when it
+    has more than 50 parameters). On SQLite an executemany, which sqlite3 runs in C."""
+    if not rows:
+        return 0
+    if conn.dialect.name != "postgresql":
+        statement = sqlite.insert(table)
+        if unique:
+            statement = statement.on_conflict_do_nothing(index_elements=list(unique))
+        return int(conn.execute(statement, list(rows)).rowcount)
+    columns = list(rows[0])
+    arrays = [
+        bindparam(f"rows_{c}", [row[c] for row in rows], type_=postgresql.ARRAY(table.c[c].type)) for c in columns
+    ]
+    source = func.unnest(*arrays).table_valued(*columns).render_derived()
+    insert = postgresql.insert(table).from_select(columns, select(*(source.c[c] for c in columns)))
+    if unique:
+        insert = insert.on_conflict_do_nothing(index_elements=list(unique))
+    return len(conn.execute(insert.returning(table.c[columns[0]])).all())
 
 
 @dataclass(frozen=True)
@@ -111,17 +131,7 @@ def fan_out(conn: Connection, now: datetime, limit: int = 500) -> FanOut:
         for sub_id, filters in subscriptions
         if wants(filters, notice.type, notice.tags or (), notice.subjects or ())
     ]
-    if not rows:
-        return FanOut(len(claimed), 0)
-    # An executemany of one short statement, counted by rowcount: with RETURNING, SQLAlchemy would
-    # send multi-row INSERTs of thousands of parameters, which psycopg re-parses in Python every
-    # time (it caches only statements of 50 parameters or fewer): 10 % of a worker's CPU.
-    statement = _insert(conn)(DELIVERIES).on_conflict_do_nothing(index_elements=["notice_id", "subscription_id"])
-    created = conn.execute(statement, rows).rowcount
-    if created < 0:  # psycopg reports no count for a pipelined executemany: count what this call made
-        d = DELIVERIES.c
-        made = _among(conn, d.notice_id, [notice.id for notice in claimed]) & (d.created_at == now)
-        created = conn.execute(select(func.count()).select_from(DELIVERIES).where(made)).scalar_one()
+    created = _insert_rows(conn, DELIVERIES, rows, unique=("notice_id", "subscription_id"))
     return FanOut(len(claimed), created)
 
 
@@ -256,8 +266,9 @@ def record(
     if not outcomes:
         return Recorded(0, 0, 0, ())
     decisions = [(c, r, decide(r, c.attempts + 1, now, config.retry_schedule, rng)) for c, r in outcomes]
-    conn.execute(
-        ATTEMPTS.insert(),
+    _insert_rows(
+        conn,
+        ATTEMPTS,
         [
             {
                 "delivery_id": c.id,
