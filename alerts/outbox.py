@@ -227,10 +227,7 @@ def _take(
     if skipped:
         query = query.where(d.subscription_id.not_in(skipped))
     statement = (
-        update(DELIVERIES)
-        .where(_picked(conn, d.id, query.limit(limit), DELIVERIES))
-        .values(**values)
-        .returning(d.id)
+        update(DELIVERIES).where(_picked(conn, d.id, query.limit(limit), DELIVERIES)).values(**values).returning(d.id)
     )
     return list(conn.execute(statement).scalars().all())
 

@@ -38,6 +38,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         check = self.process_bind_param
 
         def process(value: datetime | None) -> str | None:
+            if value is not None and value.tzinfo is UTC:  # the common case, checked without a call
+                return value.replace(tzinfo=None).isoformat(" ", "microseconds")
             naive = check(value, dialect)
             return None if naive is None else naive.isoformat(" ", "microseconds")
 

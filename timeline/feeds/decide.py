@@ -129,12 +129,12 @@ def decide(state: FeedState, outcome: Outcome, now: datetime, *, jitter: float, 
 def _success(state: FeedState, outcome: Outcome, now: datetime, jitter: float) -> Decision:
     headers = outcome.headers
     delay = min(state.interval, MAX_DELAY)
-    floor = cache_floor(headers, now)
+    floor = cache_floor(headers, now) if "cache-control" in headers or "expires" in headers else None
     if floor is not None:
         delay = max(delay, min(floor, MAX_DELAY))
     not_modified = outcome.status == 304 or not outcome.parsed
-    new = dataclasses.replace(
-        state,
+    new = FeedState(  # every field named: this runs for every poll, and replace() is slow
+        interval=state.interval,
         status="not_modified" if not_modified else "ok",
         fetch_url=outcome.permanent_url or state.fetch_url,
         etag=headers.get("etag") or (state.etag if outcome.status == 304 else None),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -88,23 +88,29 @@ _ROW_COLUMNS = (
 
 
 def to_row(row: Row[Any]) -> FeedRow:
-    m = row._mapping
-    state = FeedState(interval=timedelta(seconds=m["interval_seconds"]), **{c: m[c] for c in _STATE_COLUMNS})
+    """A FeedRow from a row of `_ROW_COLUMNS`, by position (a claim builds thousands)."""
+    values: tuple[Any, ...] = tuple(row)
+    (fid, url, name, interval, timeout, max_bytes, rule, milestones, tags, backlog, updates, done, token) = values[:13]
+    state = values[13:]
     return FeedRow(
-        id=m["id"],
-        url=m["url"],
-        name=m["name"],
-        timeout=m["timeout_seconds"],
-        max_bytes=m["max_bytes"],
-        rule=Rule.from_dict(m["rule"]),
-        milestones=tuple(m["milestones"] or ()),
-        tags=tuple(m["tags"] or ()),
-        notify_backlog=m["notify_backlog"],
-        notify_updates=m["notify_updates"],
-        backlog_done=m["backlog_done"],
-        state=state,
-        claim_token=m["claim_token"],
+        id=fid,
+        url=url,
+        name=name,
+        timeout=timeout,
+        max_bytes=max_bytes,
+        rule=Rule.from_dict(rule),
+        milestones=tuple(milestones or ()),
+        tags=tuple(tags or ()),
+        notify_backlog=backlog,
+        notify_updates=updates,
+        backlog_done=done,
+        state=FeedState(timedelta(seconds=interval), *state),
+        claim_token=token,
     )
+
+
+if tuple(f.name for f in fields(FeedState)) != ("interval", *_STATE_COLUMNS):
+    raise AssertionError("FeedState's fields and _STATE_COLUMNS must stay in the same order (see to_row)")
 
 
 @dataclass
