@@ -81,11 +81,15 @@ def refusal(address: str, policy: AddressPolicy) -> str | None:
 def check_url(url: str, policy: AddressPolicy) -> SplitResult:
     """Refuse what can be refused from the URL alone: the scheme, a missing host, a literal address.
     Returns the URL's parts; ValueError when it cannot be split."""
-    parts = urlsplit(url)
+    parts = _split(url)
     reason = _url_refusal(parts.scheme, parts.hostname, policy)
     if reason:
         raise UnsafeTargetError(url, reason)
     return parts
+
+
+_split = functools.lru_cache(maxsize=16384)(urlsplit)
+"""Feeds are fetched from the same URLs cycle after cycle: split each once (the parts are immutable)."""
 
 
 @functools.lru_cache(maxsize=4096)
