@@ -202,13 +202,16 @@ class _Run:
             if len(in_flight) <= concurrency:
                 room.set()
 
-        exhausted = False
+        exhausted = started = False
         try:
             async with Fetcher(policy, concurrency=concurrency, per_host=self.settings.feed_per_host) as fetcher:
                 while True:
                     if not exhausted and len(in_flight) <= concurrency:
                         # Forced polls claim every feed asked for at once: they stay claimable.
-                        limit = 1_000_000 if force else CLAIM_BATCH * concurrency + 1 - len(in_flight)
+                        # The first claim is small, so that fetching starts at once.
+                        ahead = CLAIM_BATCH if started else 2
+                        limit = 1_000_000 if force else ahead * concurrency + 1 - len(in_flight)
+                        started = True
                         batch = await loop.run_in_executor(
                             self.db,
                             functools.partial(
