@@ -11,8 +11,8 @@ with what is measured; on this 2-core machine they still share the cores, as doe
   One more row compares PostgreSQL with 2 workers to 1 worker (target >= 1.6).
 - 10,000 feeds: `poll_due` over 10,000 feeds of one local server (concurrency 50), once when all
   answer 304, once when 10 % have 5 new items (fetched, parsed, stored, matched); baseline: a bare
-  aiohttp loop doing the same conditional GETs (bodies read, not parsed) at the same concurrency.
-  ratio = our throughput / bare throughput (target >= 0.5).
+  aiohttp loop doing the same conditional GETs (bodies read, not parsed) at the same concurrency;
+  each side the best of 3 cycles. ratio = our throughput / bare throughput (target >= 0.5).
 - worker memory: a `timeline worker` on SQLite with 100,000 milestones (bulk-loaded through the
   database: parsing a 100,000-entry YAML file takes minutes) and 10,000 feeds in feeds.yaml, after
   its first full poll cycle; VmHWM (peak resident set) from /proc, next to an idle worker's.
@@ -59,6 +59,7 @@ TIMELINE = Path(sys.executable).parent / "timeline"
 PG_ADMIN_URL = os.environ.get("TIMELINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 CONCURRENCY = 50
+ROUNDS = 3
 
 
 def _wait(condition: Any, timeout: float, what: str) -> None:
@@ -334,18 +335,23 @@ def _bench_feeds(folder: Path, feeds: int = 10_000) -> list[Row]:
             sync_feeds(conn, specs, NOW)
         poll_due(engine, settings, NOW)  # first poll: bodies, ETags and backlogs stored (not measured)
         etags = dict.fromkeys(urls, '"v0"')
-        for day, label, changed in ((1, "all 304", 0), (2, "10% changed", 1)):
-            version.value = changed
-            now = NOW + timedelta(days=day)  # every feed is due again
-            started = time.perf_counter()
-            report = poll_due(engine, settings, now)
-            ours = time.perf_counter() - started
-            assert len(report.feeds) == feeds and not report.errors, report.errors[:3]
-            if changed:
-                assert sum(1 for p in report.feeds if p.status == "ok") == feeds // 10
-            started = time.perf_counter()
-            asyncio.run(_bare_cycle(urls, etags))
-            bare = time.perf_counter() - started
+        day = 0
+        for label, changes in (("all 304", False), ("10% changed", True)):
+            ours = bare = float("inf")
+            for _ in range(ROUNDS):  # best of ROUNDS, each side
+                day += 1
+                if changes:
+                    version.value += 1  # every tenth feed has new items again
+                now = NOW + timedelta(days=day)  # every feed is due again
+                started = time.perf_counter()
+                report = poll_due(engine, settings, now)
+                ours = min(ours, time.perf_counter() - started)
+                assert len(report.feeds) == feeds and not report.errors, report.errors[:3]
+                if changes:
+                    assert sum(1 for p in report.feeds if p.status == "ok") == feeds // 10
+                started = time.perf_counter()
+                asyncio.run(_bare_cycle(urls, etags))
+                bare = min(bare, time.perf_counter() - started)
             rows.append((f"{feeds:,} feeds per poll cycle, {label} (s)", ours, bare, bare / ours))
     engine.dispose()
     return rows
