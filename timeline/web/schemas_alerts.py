@@ -90,7 +90,10 @@ class SubscriptionOut(BaseModel):
     disabled_reason: str | None
     disabled_at: str | None
     failing_since: str | None
-    last_success_at: str | None
+    last_success_at: str | None = Field(
+        description="The last delivered attempt, to within 30 s (a healthy subscription's row is rewritten at most "
+        "that often; the first success after a failure is written at once)"
+    )
     concurrency: int | None
     timeout_seconds: float | None
     previous_secret_expires_at: str | None
