@@ -1,8 +1,8 @@
 """Feed rows: applying the config (`sync_feeds`), claiming due feeds, saving a poll's state.
 
-Claims are safe with any number of workers: on PostgreSQL the due rows are picked with
-`FOR UPDATE SKIP LOCKED`; on SQLite the claim runs in a `BEGIN IMMEDIATE` transaction and is itself
-a compare-and-set (`... WHERE next_poll_at <= now`). A claim moves `next_poll_at` forward by `LEASE`
+Claims are safe with any number of workers: the due rows are picked as the outbox picks deliveries
+(`alerts.picking.picked`: `FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock of a
+`BEGIN IMMEDIATE` transaction on SQLite). A claim moves `next_poll_at` forward by `LEASE`
 and sets a fresh `claim_token`; the state is saved only `WHERE claim_token = <ours>`.
 """
 
@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, Table, bindparam, select, update
 
+from alerts.picking import picked
 from timeline.db import write_transaction
 from timeline.feeds.config import FeedSpec, load_feeds
 from timeline.feeds.decide import FeedState
@@ -193,9 +194,8 @@ def claim_due(
 ) -> list[FeedRow]:
     """Claim up to `limit` active feeds due at `now` (any of `feed_ids`, due or not, with `force`).
 
-    The rows are picked by the due index alone (no tie-break by id: it would sort every due row) and
-    updated by primary key. The pick needs no second check in the UPDATE: on SQLite the transaction
-    holds the write lock; on PostgreSQL FOR UPDATE re-checks the conditions on the row it locks.
+    Picked in the order of the due index alone (a tie-break by id would sort every due row), with
+    `alerts.picking.picked`, and updated by primary key.
     """
     token = uuid.uuid4().hex
     pick = select(FEEDS.c.id).where(FEEDS.c.active.is_(True))
@@ -203,14 +203,14 @@ def claim_due(
         pick = pick.where(FEEDS.c.id.in_(list(feed_ids)))
     if not force:
         pick = pick.where(FEEDS.c.next_poll_at <= now)
-    pick = pick.order_by(FEEDS.c.next_poll_at).limit(limit).with_for_update(skip_locked=True)
-    statement = (
-        update(FEEDS)
-        .where(FEEDS.c.id.in_(pick.scalar_subquery()))
-        .values(next_poll_at=now + LEASE, claim_token=token)
-        .returning(*(FEEDS.c[c] for c in _ROW_COLUMNS))
-    )
+    pick = pick.order_by(FEEDS.c.next_poll_at).limit(limit)
     with write_transaction(engine) as conn:
+        statement = (
+            update(FEEDS)
+            .where(picked(conn, FEEDS.c.id, pick, FEEDS))
+            .values(next_poll_at=now + LEASE, claim_token=token)
+            .returning(*(FEEDS.c[c] for c in _ROW_COLUMNS))
+        )
         rows = conn.execute(statement).all()
     return sorted((to_row(r) for r in rows), key=lambda f: f.id)
 

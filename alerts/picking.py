@@ -1,0 +1,26 @@
+"""Claiming rows for one worker among many: the shared pick of the outbox and the feed poller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table, select
+
+
+def picked(conn: Connection, column: Any, query: Any, table: Table) -> Any:
+    """`column` among the rows `query` picks, evaluated once: the WHERE clause of a claim's UPDATE.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED inside a materialised CTE: a plain
+    `IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` may be re-run by the planner and take more
+    than n rows. SQLite runs the whole UPDATE under its write lock, so a subquery is enough.
+
+    This is the compare-and-set by itself: FOR UPDATE re-checks the query's conditions on the
+    newest version of each row it locks (a row another worker took in the meantime no longer
+    matches), and SQLite lets nothing change between pick and update. Repeating the conditions in
+    the UPDATE made both planners walk every due row against the picked ones (PostgreSQL: 73 ms for
+    a claim of 100 among 2,000, instead of 1 ms).
+    """
+    if conn.dialect.name == "postgresql":
+        cte = query.with_for_update(skip_locked=True, of=table).cte().prefix_with("MATERIALIZED")
+        return column.in_(select(cte.c[0]))
+    return column.in_(query.scalar_subquery())
