@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,10 +13,20 @@ from alerts.notices import NOTICES
 from tests.feeds.builders import Item, add_feeds, rss, spec
 from tests.feeds.conftest import NOW
 from tests.feeds.server import LocalServer
+from timeline.feeds.decide import FeedState
 from timeline.feeds.ingest import ENTRIES, evidence_for
 from timeline.feeds.match import Rule
 from timeline.feeds.poll import poll_due
-from timeline.feeds.store import FEEDS, LostClaim, claim_due, owned_claims, save_state, save_states, sync_feeds
+from timeline.feeds.store import (
+    _ROW_COLUMNS,
+    FEEDS,
+    LostClaim,
+    claim_due,
+    owned_claims,
+    save_state,
+    save_states,
+    sync_feeds,
+)
 from timeline.models import Milestone
 from timeline.settings import Settings
 
@@ -185,6 +195,12 @@ def test_claims_are_exclusive(engine: Engine) -> None:
     # A lease that ran out makes the feed claimable again, with a new token.
     again = claim_due(engine, NOW + timedelta(hours=1), limit=100)
     assert len(again) == 10 and {f.claim_token for f in again}.isdisjoint({f.claim_token for f in first})
+
+
+def test_claimed_rows_end_with_the_state_columns_in_feed_state_order() -> None:
+    """to_row builds FeedState from the claimed row by position."""
+    state = [f.name for f in fields(FeedState)][1:]
+    assert list(_ROW_COLUMNS[-len(state) :]) == state
 
 
 def test_a_late_worker_cannot_overwrite_a_newer_claim(engine: Engine) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,14 +85,16 @@ _ROW_COLUMNS = (
     "claim_token",
     *_STATE_COLUMNS,
 )
-"""What a FeedRow is made of (selected by name: timestamps of the row itself are left out)."""
+"""What a FeedRow is made of (selected by name: timestamps of the row itself are left out). The state
+columns come last, in the order of FeedState's fields (a test keeps them so)."""
+_CONFIG_WIDTH = len(_ROW_COLUMNS) - len(_STATE_COLUMNS)
 
 
 def to_row(row: Row[Any]) -> FeedRow:
     """A FeedRow from a row of `_ROW_COLUMNS`, by position (a claim builds thousands)."""
     values: tuple[Any, ...] = tuple(row)
-    (fid, url, name, interval, timeout, max_bytes, rule, milestones, tags, backlog, updates, done, token) = values[:13]
-    state = values[13:]
+    config, state = values[:_CONFIG_WIDTH], values[_CONFIG_WIDTH:]
+    fid, url, name, interval, timeout, max_bytes, rule, milestones, tags, backlog, updates, done, token = config
     return FeedRow(
         id=fid,
         url=url,
@@ -108,10 +110,6 @@ def to_row(row: Row[Any]) -> FeedRow:
         state=FeedState(timedelta(seconds=interval), *state),
         claim_token=token,
     )
-
-
-if tuple(f.name for f in fields(FeedState)) != ("interval", *_STATE_COLUMNS):
-    raise AssertionError("FeedState's fields and _STATE_COLUMNS must stay in the same order (see to_row)")
 
 
 @dataclass
@@ -221,12 +219,7 @@ class LostClaim(Exception):
 
 def save_state(conn: Connection, feed: FeedRow, state: FeedState, now: datetime, *, backlog_done: bool) -> None:
     """Write the state a poll decided, if the claim is still ours; LostClaim otherwise."""
-    values: dict[str, Any] = {c: getattr(state, c) for c in _STATE_COLUMNS}
-    values.update(claim_token=None, updated_at=now, backlog_done=backlog_done)
-    done = conn.execute(
-        update(FEEDS).where(FEEDS.c.id == feed.id, FEEDS.c.claim_token == feed.claim_token).values(**values)
-    )
-    if done.rowcount != 1:
+    if _write_changes(conn, [(feed, state, backlog_done)], now) != 1:
         raise LostClaim(feed.id)
 
 
