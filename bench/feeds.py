@@ -19,7 +19,8 @@ import multiprocessing
 import random
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -123,33 +124,53 @@ def _bench_ingest(folder: Path, entries: int) -> Row:
     return (f"ingest {entries} entries (vs feedparser.parse)", mine, base, mine / base)
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def serve_forever(port: Any, route: str, handle: Handler) -> None:
+    """The body of a server process: `handle` answers GET `route` on 127.0.0.1, on a free port
+    written to `port` (a shared Value), until the process is killed."""
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get(route, handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=2048)
+        await site.start()
+        port.value = runner.addresses[0][1]
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+@contextmanager
+def local_server(target: Callable[..., None], *args: Any) -> Iterator[str]:
+    """Run `target(port, *args)` (which calls `serve_forever`) in a forked process, so that the server
+    does not share the GIL with what is measured; yields its base URL."""
+    context = multiprocessing.get_context("fork")
+    port = context.Value("i", 0)
+    process = context.Process(target=target, args=(port, *args), daemon=True)
+    process.start()
+    try:
+        deadline = time.monotonic() + 10
+        while port.value == 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the local server did not start within 10 s")
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{port.value}"
+    finally:
+        process.terminate()
+        process.join(5)
+
+
 def _serve(port: Any, feed: bytes) -> None:
     async def handle(request: web.Request) -> web.StreamResponse:
         if request.path.startswith("/304/"):
             return web.Response(status=304, headers={"ETag": '"same"'})
         return web.Response(body=feed, headers={"ETag": '"v1"', "Content-Type": "application/rss+xml"})
 
-    async def main() -> None:
-        app = web.Application()
-        app.router.add_get("/{tail:.*}", handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=2048)
-        await site.start()
-        port.value = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
-
-
-def _start_server(feed: bytes) -> tuple[multiprocessing.Process, str]:
-    port = multiprocessing.Value("i", 0)
-    process = multiprocessing.get_context("fork").Process(target=_serve, args=(port, feed), daemon=True)
-    process.start()
-    deadline = time.monotonic() + 10
-    while port.value == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return process, f"http://127.0.0.1:{port.value}"
+    serve_forever(port, "/{tail:.*}", handle)
 
 
 def _bench_unchanged(folder: Path, base_url: str, body: bytes) -> Row:
@@ -229,13 +250,9 @@ def run() -> list[Row]:
         for entries in (20, 200, 2000):
             rows.append(_bench_ingest(folder, entries))
         feed = generate_feed(200, seed=2)
-        server, base_url = _start_server(feed)
-        try:
+        with local_server(_serve, feed) as base_url:
             rows.append(_bench_unchanged(folder, base_url, feed))
             rows.append(_bench_304(folder, base_url))
-        finally:
-            server.terminate()
-            server.join(5)
     return rows
 
 

@@ -47,6 +47,7 @@ from alerts.notices import publish
 from alerts.outbox import DELIVERIES
 from alerts.subscriptions import create_subscription
 from bench.delivery import _SERVER, IN_FLIGHT, _baseline, _notices
+from bench.feeds import local_server, serve_forever
 from bench.scan import _fill
 from timeline.db import make_engine, upgrade
 from timeline.feeds.config import FeedSpec
@@ -280,31 +281,14 @@ def _serve_feeds(port: Any, version: Any) -> None:
             return web.Response(status=304, headers={"ETag": etag})
         return web.Response(body=_small_feed(i, current), headers={"ETag": etag, "Content-Type": "application/rss+xml"})
 
-    async def main() -> None:
-        app = web.Application()
-        app.router.add_get("/f/{i}.xml", handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=2048)
-        await site.start()
-        port.value = runner.addresses[0][1]
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
+    serve_forever(port, "/f/{i}.xml", handle)
 
 
 @contextmanager
 def _feed_server() -> Iterator[tuple[str, Any]]:
-    context = multiprocessing.get_context("fork")
-    port, version = context.Value("i", 0), context.Value("i", 0)
-    process = context.Process(target=_serve_feeds, args=(port, version), daemon=True)
-    process.start()
-    try:
-        _wait(lambda: port.value != 0, 10, "feed server started")
-        yield f"http://127.0.0.1:{port.value}", version
-    finally:
-        process.terminate()
-        process.join(5)
+    version = multiprocessing.get_context("fork").Value("i", 0)
+    with local_server(_serve_feeds, version) as base:
+        yield base, version
 
 
 async def _bare_cycle(urls: list[str], etags: dict[str, str]) -> None:
