@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import time
 from datetime import timedelta
@@ -335,3 +336,12 @@ def test_per_host_limit_and_concurrency(db: Engine, tmp_path: Path, server: Loca
     report = poll_due(db, settings, NOW)
     assert len(report.feeds) == 8 and not report.errors
     assert active["max"] == 2
+
+
+def test_a_poll_cycle_collects_only_its_own_garbage(db: Engine, settings: Settings, server: LocalServer) -> None:
+    """The heap that existed before the cycle is frozen while it runs (see timeline.gcscope)."""
+    add_feeds(db, spec("f", server.route("/feed.xml", static(FEED))))
+    frozen: list[int] = []
+    poll_due(db, settings, NOW, progress=lambda _: frozen.append(gc.get_freeze_count()))
+    assert frozen and frozen[0] > 0
+    assert gc.get_freeze_count() == 0

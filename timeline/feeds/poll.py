@@ -34,6 +34,7 @@ from timeline.feeds.health import failing_notice, recovered_notice
 from timeline.feeds.ingest import IngestCounts, MilestoneIndex, ingest
 from timeline.feeds.parse import Document, parse_document
 from timeline.feeds.store import FeedRow, LostClaim, claim_due, save_state, save_states
+from timeline.gcscope import new_objects_only
 from timeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,8 @@ def poll_due(
         done = await poll_due_async(engine, settings, now, feed_ids=feed_ids, force=force, progress=progress)
         report.feeds, report.seconds = done.feeds, done.seconds
 
-    asyncio.run(main())
+    with new_objects_only():
+        asyncio.run(main())
     return report
 
 

@@ -1,0 +1,41 @@
+"""The garbage collector's scope around bursts of allocations."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from timeline.gcscope import new_objects_only
+
+
+def test_older_objects_are_set_aside_inside_and_given_back_after() -> None:
+    before = gc.get_freeze_count()
+    assert before == 0
+    with new_objects_only():
+        assert gc.get_freeze_count() > 0
+        made_inside = [[i] for i in range(10)]
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+    assert made_inside
+
+
+def test_callers_in_several_threads_nest() -> None:
+    entered, release = threading.Event(), threading.Event()
+    counts: list[int] = []
+
+    def other() -> None:
+        with new_objects_only():
+            entered.set()
+            release.wait(10)
+        counts.append(gc.get_freeze_count())
+
+    thread = threading.Thread(target=other)
+    with new_objects_only():
+        thread.start()
+        assert entered.wait(10)
+    # This caller left first: the other still runs inside, so the heap stays set aside.
+    assert gc.get_freeze_count() > 0
+    release.set()
+    thread.join(10)
+    assert counts == [0]
+    assert gc.get_freeze_count() == 0

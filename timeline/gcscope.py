@@ -1,0 +1,34 @@
+"""Garbage collection around a burst of allocations: collect only what the burst made."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_lock = threading.Lock()
+_depth = 0
+
+
+@contextmanager
+def new_objects_only() -> Iterator[None]:
+    """While inside, the cyclic garbage collector skips every object that existed on entry.
+
+    A poll cycle allocates a dozen containers per feed; each full collection they trigger would walk
+    the whole heap of the process again (modules, SQLAlchemy's and aiohttp's structures): measured,
+    about a sixth of a 10,000-feed cycle's CPU. `gc.freeze()` sets the older objects aside. On the
+    way out of the last caller (callers in several threads nest) `gc.unfreeze()` gives them back, so
+    cycles among them are collected as before. Nothing else in this program freezes the heap.
+    """
+    global _depth
+    with _lock:
+        _depth += 1
+        gc.freeze()
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                gc.unfreeze()
