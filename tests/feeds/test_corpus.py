@@ -3,12 +3,14 @@ HTTP, compression) served over HTTP and ingested: no exception escapes, no feed 
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import re
 import time
 from collections import Counter
 from pathlib import Path
 
+import feedparser.api
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -71,3 +73,10 @@ def test_every_corpus_file_is_ingested_without_crash_or_delay(
     with sqlite_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ENTRIES)).scalar_one() > 1000
     assert elapsed < 60
+
+
+def test_parses_never_look_for_a_sax_driver_that_is_not_installed() -> None:
+    """feedparser's preferred drivers are tried on every parse; timeline.feeds.parse drops the
+    missing ones when it is imported (here through timeline.feeds.poll)."""
+    assert "drv_libxml2" not in feedparser.api.PREFERRED_XML_PARSERS or importlib.util.find_spec("drv_libxml2")
+    assert all(importlib.util.find_spec(name) for name in feedparser.api.PREFERRED_XML_PARSERS)
