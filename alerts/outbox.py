@@ -18,8 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Integer, Table, bindparam, func, literal_column, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
+from alerts.bulk import insert_rows
 from alerts.config import AlertsConfig
 from alerts.models import Delivery, DeliveryAttempt, Subscription
 from alerts.notices import NOTICES, NewNotice, publish
@@ -47,30 +48,6 @@ def _among(conn: Connection, column: Any, ids: Sequence[int]) -> Any:
     return column.in_(
         select(literal_column("value")).select_from(func.json_each(bindparam("among", json.dumps(list(ids)))))
     )
-
-
-def _insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, unique: Sequence[str] = ()) -> int:
-    """Insert `rows` (dicts with the same keys), skipping those that collide on `unique`; the count
-    inserted. On PostgreSQL one statement whatever the number of rows: `INSERT ... SELECT FROM
-    unnest(<one array per column>)`, seven parameters instead of seven per row (an executemany runs a
-    statement per row on the server; a multi-row VALUES list is re-parsed by psycopg in Python when it
-    has more than 50 parameters). On SQLite an executemany, which sqlite3 runs in C."""
-    if not rows:
-        return 0
-    if conn.dialect.name != "postgresql":
-        statement = sqlite.insert(table)
-        if unique:
-            statement = statement.on_conflict_do_nothing(index_elements=list(unique))
-        return int(conn.execute(statement, list(rows)).rowcount)
-    columns = list(rows[0])
-    arrays = [
-        bindparam(f"rows_{c}", [row[c] for row in rows], type_=postgresql.ARRAY(table.c[c].type)) for c in columns
-    ]
-    source = func.unnest(*arrays).table_valued(*columns).render_derived()
-    insert = postgresql.insert(table).from_select(columns, select(*(source.c[c] for c in columns)))
-    if unique:
-        insert = insert.on_conflict_do_nothing(index_elements=list(unique))
-    return len(conn.execute(insert.returning(table.c[columns[0]])).all())
 
 
 @dataclass(frozen=True)
@@ -113,7 +90,7 @@ def fan_out(conn: Connection, now: datetime, limit: int = 500) -> FanOut:
         for sub_id, filters in subscriptions
         if wants(filters, notice.type, notice.tags or (), notice.subjects or ())
     ]
-    created = _insert_rows(conn, DELIVERIES, rows, unique=("notice_id", "subscription_id"))
+    created = insert_rows(conn, DELIVERIES, rows, unique=("notice_id", "subscription_id"))
     return FanOut(len(claimed), created)
 
 
@@ -245,7 +222,7 @@ def record(
     if not outcomes:
         return Recorded(0, 0, 0, ())
     decisions = [(c, r, decide(r, c.attempts + 1, now, config.retry_schedule, rng)) for c, r in outcomes]
-    _insert_rows(
+    insert_rows(
         conn,
         ATTEMPTS,
         [

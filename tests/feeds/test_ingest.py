@@ -253,3 +253,48 @@ def test_a_url_change_drops_the_poll_in_flight(engine: Engine) -> None:
         False,
         NOW,
     )
+
+
+def test_batched_state_writes_store_every_kind_of_value_exactly(engine: Engine) -> None:
+    """A batch goes to the database as one table (JSON on SQLite, arrays on PostgreSQL): strings with
+    quotes and non-ASCII text, integers, None over a value, microsecond instants, the backlog flag
+    all come back as written, and the config (rule, milestones, tags) as configured."""
+    add_feeds(
+        engine,
+        replace(spec("a", "http://example.com/a"), rule=RULE, milestones=("m1", "m2"), tags=("t",)),
+        spec("b", "http://example.com/b"),
+    )
+    first = {f.id: f for f in claim_due(engine, NOW, limit=2)}
+    assert (first["a"].rule, first["a"].milestones, first["a"].tags) == (RULE, ("m1", "m2"), ("t",))
+    assert (first["b"].rule, first["b"].milestones, first["b"].tags) == (None, (), ())
+    at, due = NOW + timedelta(microseconds=123_457), NOW - timedelta(minutes=1)
+    states = {
+        "a": replace(
+            first["a"].state,
+            status="error",
+            fetch_url="http://example.com/moved?q='x'",
+            etag='W/"é-1"',
+            last_modified="Sun, 01 Mar 2026 10:00:00 GMT",
+            body_hash="0" * 64,
+            consecutive_failures=3,
+            last_error='HTTP 500: "naïve" \\ failure',
+            last_status_code=500,
+            last_polled_at=at,
+            failing_since=at - timedelta(days=1),
+            failing_notified_at=at,
+            next_poll_at=due,
+        ),
+        "b": replace(first["b"].state, status="not_modified", last_polled_at=at, next_poll_at=due),
+    }
+    with engine.begin() as conn:
+        assert save_states(conn, [(first[i], states[i], i == "a") for i in states], at) == set()
+    again = {f.id: f for f in claim_due(engine, NOW, limit=2)}
+    for i in states:  # the new claim moved next_poll_at on by its lease; the rest is as written
+        assert replace(again[i].state, next_poll_at=states[i].next_poll_at) == states[i]
+    assert (again["a"].backlog_done, again["b"].backlog_done) == (True, False)
+    cleared = replace(states["a"], etag=None, last_error=None, failing_since=None, next_poll_at=NOW)
+    with engine.begin() as conn:
+        assert save_states(conn, [(again["a"], cleared, True)], at) == set()
+        row = conn.execute(select(FEEDS).where(FEEDS.c.id == "a")).one()
+    assert (row.etag, row.last_error, row.failing_since, row.next_poll_at) == (None, None, None, NOW)
+    assert row.claim_token is None

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Table, bindparam, select, update
+from sqlalchemy import Connection, Engine, Row, Table, select, update
 
+from alerts.bulk import rows_source
 from alerts.picking import picked
 from timeline.db import write_transaction
 from timeline.feeds.config import FeedSpec, load_feeds
@@ -258,26 +259,34 @@ def save_states(conn: Connection, updates: Sequence[tuple[FeedRow, FeedState, bo
 
 
 def _write_changes(conn: Connection, updates: Sequence[tuple[FeedRow, FeedState, bool]], now: datetime) -> int:
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    """Write what changed of each feed's state, guarded by its claim token; the count written. Feeds
+    that changed the same columns (a 304 moves the same three timestamps) share one statement: an
+    UPDATE from the batch sent as one table (`alerts.bulk.rows_source`)."""
+    groups: dict[tuple[str, ...], list[list[Any]]] = {}
     for feed, state, backlog_done in updates:
         old = feed.state
-        row: dict[str, Any] = {"feed_id": feed.id, "token": feed.claim_token}
+        names: list[str] = []
+        values: list[Any] = [feed.id, feed.claim_token]
         for column in _STATE_COLUMNS:
             value = getattr(state, column)
             if value != getattr(old, column):
-                row[column] = value
+                names.append(column)
+                values.append(value)
         if backlog_done != feed.backlog_done:
-            row["backlog_done"] = backlog_done
-        groups.setdefault(tuple(row)[2:], []).append(row)
+            names.append("backlog_done")
+            values.append(backlog_done)
+        groups.setdefault(tuple(names), []).append(values)
     written = 0
     for columns, rows in groups.items():
+        types = [("feed_id", FEEDS.c.id.type), ("token", FEEDS.c.claim_token.type)]
+        source = rows_source(conn, types + [(c, FEEDS.c[c].type) for c in columns], rows)
         statement = (
             update(FEEDS)
-            .where(FEEDS.c.id == bindparam("feed_id"), FEEDS.c.claim_token == bindparam("token"))
-            .values({c: bindparam(c) for c in columns})
+            .where(FEEDS.c.id == source.c.feed_id, FEEDS.c.claim_token == source.c.token)
+            .values({c: source.c[c] for c in columns})
             .values(claim_token=None, updated_at=now)
         )
-        written += conn.execute(statement, rows).rowcount
+        written += conn.execute(statement).rowcount
     return written
 
 
