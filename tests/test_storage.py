@@ -66,6 +66,17 @@ def test_sqlite_stores_instants_as_sqlalchemy_does(engine: Engine, at: datetime)
             assert conn.execute(select(NOTICES.c.key).where(NOTICES.c.occurred_at < later)).scalar_one() == "k"
 
 
+def test_sqlite_text_with_an_offset_reads_back_as_the_same_instant(sqlite_engine: Engine) -> None:
+    """Rows written by hand (or by another tool) may carry an offset: read as UTC, not as a naive time."""
+    at = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    with sqlite_engine.begin() as conn:
+        publish(conn, [_notice("k", at)], now=at)
+        conn.execute(text("UPDATE notices SET occurred_at = '2026-03-01 13:30:00.000000+01:30'"))
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(select(NOTICES.c.occurred_at)).scalar_one() == at
+        assert conn.execute(select(NOTICES.c.occurred_at)).scalar_one().tzinfo is UTC
+
+
 def test_naive_datetimes_are_refused(engine: Engine) -> None:
     with pytest.raises(Exception, match="naive datetime"), engine.begin() as conn:
         publish(conn, [_notice("k1", datetime(2026, 1, 1))], now=datetime.now(UTC))
