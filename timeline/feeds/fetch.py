@@ -10,7 +10,6 @@ a slot is not on the clock yet, so a tarpit delays only the feeds of its own hos
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -41,9 +40,6 @@ class FetchResult:
     permanent_url: str | None = None
     redirects: int = 0
     elapsed: float = 0.0
-
-
-_NO_LIMIT = contextlib.nullcontext()
 
 
 class _TooLarge(Exception):
@@ -95,23 +91,31 @@ class Fetcher:
             return FetchResult(url, error=f"refused by the address guard: {exc}")
         except ValueError as exc:
             return FetchResult(url, error=_describe(exc))
-        # A per-host limit at or above the overall one never binds: skip its semaphore.
-        host_slot = self._hosts[host] if self._per_host_limit < self._concurrency else _NO_LIMIT
-        async with host_slot, self._overall:
-            started = time.perf_counter()
-            try:
-                async with asyncio.timeout(timeout):
-                    result = await self._follow(url, etag, last_modified, max_bytes)
-            except TimeoutError:
-                result = FetchResult(url, error=f"timed out after {timeout:g}s")
-            except UnsafeTargetError as exc:
-                result = FetchResult(url, error=f"refused by the address guard: {exc}")
-            except _TooLarge as exc:
-                result = FetchResult(url, error=str(exc))
-            except (aiohttp.ClientError, OSError, ValueError) as exc:
-                result = FetchResult(url, error=_describe(exc))
-            result.elapsed = time.perf_counter() - started
-            return result
+        # A per-host limit at or above the overall one never binds: its semaphore is skipped.
+        if self._per_host_limit >= self._concurrency:
+            async with self._overall:
+                return await self._timed(url, etag, last_modified, timeout, max_bytes)
+        async with self._hosts[host], self._overall:
+            return await self._timed(url, etag, last_modified, timeout, max_bytes)
+
+    async def _timed(
+        self, url: str, etag: str | None, last_modified: str | None, timeout: float, max_bytes: int
+    ) -> FetchResult:
+        """The fetch itself, once it has its slots: on the clock from here."""
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(timeout):
+                result = await self._follow(url, etag, last_modified, max_bytes)
+        except TimeoutError:
+            result = FetchResult(url, error=f"timed out after {timeout:g}s")
+        except UnsafeTargetError as exc:
+            result = FetchResult(url, error=f"refused by the address guard: {exc}")
+        except _TooLarge as exc:
+            result = FetchResult(url, error=str(exc))
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            result = FetchResult(url, error=_describe(exc))
+        result.elapsed = time.perf_counter() - started
+        return result
 
     async def _follow(self, url: str, etag: str | None, last_modified: str | None, max_bytes: int) -> FetchResult:
         assert self._session is not None, "use Fetcher as an async context manager"
