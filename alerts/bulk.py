@@ -35,9 +35,7 @@ def rows_source(conn: Connection, columns: Sequence[tuple[str, TypeEngine[Any]]]
         for row in rows
     ]
     items = func.json_each(bindparam("rows", json.dumps(plain))).table_valued("value")
-    return select(
-        *(func.json_extract(items.c.value, f"$[{i}]").label(name) for i, name in enumerate(names))
-    ).subquery()
+    return select(*(func.json_extract(items.c.value, f"$[{i}]").label(name) for i, name in enumerate(names))).subquery()
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, unique: Sequence[str] = ()) -> int:
