@@ -9,10 +9,12 @@ Redirects are not followed: a 3xx is a failed attempt.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -192,6 +194,10 @@ class _Pass:
         self.start_now, self.start = now, time.monotonic()
         self.stats = DeliveryStats()
         self.tasks: dict[asyncio.Task[AttemptResult], Claimed] = {}
+        # Finished requests, and the event that wakes the loop for them: one callback per request,
+        # where asyncio.wait would add and remove one on every request in flight at each wake-up.
+        self.finished: list[asyncio.Task[AttemptResult]] = []
+        self.wake = asyncio.Event()
         self.held: Counter[str] = Counter()
         self.caps: dict[str, int] = {}
         self.next_reclaim = 0.0
@@ -255,16 +261,23 @@ class _Pass:
                 return
             # While everything in flight is slow, look for new notices (and a stop) now and then.
             idle = not more or self.stop is not None
-            done, _ = await asyncio.wait(
-                self.tasks, timeout=_IDLE_POLL if idle else None, return_when=asyncio.FIRST_COMPLETED
-            )
+            if not self.finished:
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(_IDLE_POLL if idle else None):
+                        await self.wake.wait()
+            done, self.finished = self.finished, []
             more = True
             if not done:
                 await asyncio.to_thread(self._fan_out, self.now())
                 continue
             await self._settle(done)
 
-    async def _settle(self, done: set[asyncio.Task[AttemptResult]]) -> None:
+    def _done(self, task: asyncio.Task[AttemptResult]) -> None:
+        self.finished.append(task)
+        self.wake.set()
+
+    async def _settle(self, done: Collection[asyncio.Task[AttemptResult]]) -> None:
         """Record the outcomes of finished requests."""
         outcomes = []
         for task in done:
@@ -285,7 +298,8 @@ class _Pass:
         the rest (most have not started: they wait for their subscription's slot) and release them."""
         if not self.tasks:
             return
-        done, unfinished = await asyncio.wait(self.tasks, timeout=STOP_GRACE)
+        _, unfinished = await asyncio.wait(self.tasks, timeout=STOP_GRACE)
+        done, self.finished = self.finished, []
         if done:
             await self._settle(done)
         if unfinished:
@@ -317,6 +331,7 @@ class _Pass:
             self.caps[claimed.subscription_id] = self._cap(claimed)
             request = build_request(claimed, self.now(), self.config)
             task = asyncio.create_task(self.sender.send(claimed.subscription_id, claimed.concurrency, request))
+            task.add_done_callback(self._done)
             self.tasks[task] = claimed
             self.held[claimed.subscription_id] += 1
         self.stats.claimed += len(batch)
