@@ -15,8 +15,9 @@ class Notice(SQLModel, table=True):
     """Something worth telling subscribers. Created once, ever: `key` is unique in the database.
 
     `subjects` are opaque ids of what the notice concerns (a milestone id, say) for subscription
-    filters; `subject` is the first of them, indexed for look-ups. `fanned_out_at` is set when the
-    notice has been turned into one delivery per matching subscription.
+    filters, each also a row of `notice_subjects` for look-ups; `subject` is the first of them.
+    `fanned_out_at` is set when the notice has been turned into one delivery per matching
+    subscription.
     """
 
     __tablename__ = "notices"
@@ -32,6 +33,16 @@ class Notice(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     fanned_out_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class NoticeSubject(SQLModel, table=True):
+    """One of a notice's `subjects`, for look-ups by subject: "the notices about this milestone"
+    finds a feed item that matched three milestones under each of them, through the primary key."""
+
+    __tablename__ = "notice_subjects"
+
+    subject: str = Field(sa_column=Column(String(200), primary_key=True))
+    notice_id: int = Field(sa_column=Column(Integer, ForeignKey("notices.id"), primary_key=True))
 
 
 class Subscription(SQLModel, table=True):

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from alerts.models import Notice
+from alerts.models import Notice, NoticeSubject
 
 NOTICES: Table = Notice.__table__  # type: ignore[attr-defined]
+NOTICE_SUBJECTS: Table = NoticeSubject.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class NewNotice:
 
 def publish(conn: Connection, notices: Iterable[NewNotice], now: datetime) -> list[str]:
     """Insert `notices`; return the keys that were new. Existing keys are left as they are."""
+    notices = list(notices)
     rows = [
         {
             "key": n.key,
@@ -58,11 +60,26 @@ def publish(conn: Connection, notices: Iterable[NewNotice], now: datetime) -> li
     if not rows:
         return []
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    subjects: dict[str, dict[str, None]] = {}
+    for n in notices:  # a key given twice is inserted as first given
+        subjects.setdefault(n.key, dict.fromkeys(n.subjects))
     created: list[str] = []
     for start in range(0, len(rows), 500):
-        statement = insert(NOTICES).on_conflict_do_nothing(index_elements=["key"]).returning(NOTICES.c.key)
-        created.extend(conn.execute(statement, rows[start : start + 500]).scalars().all())
+        statement = (
+            insert(NOTICES).on_conflict_do_nothing(index_elements=["key"]).returning(NOTICES.c.id, NOTICES.c.key)
+        )
+        new = conn.execute(statement, rows[start : start + 500]).all()
+        created.extend(key for _, key in new)
+        pairs = [{"notice_id": notice_id, "subject": subject} for notice_id, key in new for subject in subjects[key]]
+        if pairs:
+            conn.execute(insert(NOTICE_SUBJECTS), pairs)
     return created
+
+
+def about(subject: str) -> Any:
+    """A WHERE clause on `notices`: the notices that have `subject` among their subjects."""
+    ns = NOTICE_SUBJECTS.c
+    return NOTICES.c.id.in_(select(ns.notice_id).where(ns.subject == subject))
 
 
 def existing_keys(conn: Connection, subjects: Sequence[str]) -> set[str]:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, select, text
 from sqlalchemy.dialects.sqlite import DATETIME
 from sqlmodel import SQLModel
 
-from alerts.notices import NOTICES, NewNotice, existing_keys, publish
-from timeline.db import upgrade
+from alerts.notices import NOTICE_SUBJECTS, NOTICES, NewNotice, existing_keys, publish
+from timeline.db import alembic_config, upgrade
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
@@ -26,6 +28,29 @@ def test_migrations_match_the_models(engine: Engine) -> None:
 def test_upgrade_twice_is_harmless(engine: Engine) -> None:
     upgrade(engine)
     upgrade(engine)
+
+
+def test_notice_subjects_are_filled_in_for_notices_stored_before_0004(engine: Engine) -> None:
+    """Migration 0004 indexes every subject of the notices already stored; new ones get theirs on publish."""
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        publish(conn, [_notice("old", at), replace(_notice("two", at), subjects=("m1", "m2"))], at)
+        conn.execute(NOTICE_SUBJECTS.delete())
+    config = alembic_config(engine)
+    command.downgrade(config, "0003")
+    command.upgrade(config, "head")
+    with engine.begin() as conn:
+        publish(conn, [replace(_notice("new", at), subjects=("m2", "m3", "m2"))], at)
+        rows = conn.execute(
+            select(NOTICES.c.key, NOTICE_SUBJECTS.c.subject).join(NOTICE_SUBJECTS).order_by(NOTICES.c.key, "subject")
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("new", "m2"),
+        ("new", "m3"),
+        ("old", "m1"),
+        ("two", "m1"),
+        ("two", "m2"),
+    ]
 
 
 def _notice(key: str, at: datetime) -> NewNotice:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from alerts.notices import NOTICES
+from alerts.notices import NOTICES, about
 from timeline.dates import Window
 from timeline.rules import iso
 from timeline.store import to_def
@@ -72,7 +72,7 @@ def list_notices(
     if since:
         query = query.where(NOTICES.c.created_at >= since)
     if subject:
-        query = query.where(NOTICES.c.subject == subject)
+        query = query.where(about(subject))
     if before_id:
         query = query.where(NOTICES.c.id < before_id)
     return [notice_view(row) for row in conn.execute(query)]

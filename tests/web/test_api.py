@@ -205,3 +205,21 @@ def test_timeline_lists_milestones_in_time_order_with_windows(client):
     assert [e["milestone"]["id"] for e in client.get("/api/timeline", params={"tag": "example"}).json()["entries"]] == [
         "example-point"
     ]
+
+
+def test_notices_about_a_milestone_include_those_where_it_is_not_the_first_subject(client, engine):
+    """A feed item that matched two milestones is a notice about each of them."""
+    item = NewNotice("feed.item", "feed.item:f:1", NOW, {"title": "both"}, subjects=("google-iowa", "microsoft-sweden"))
+    with engine.begin() as conn:
+        publish(conn, [item], NOW)
+
+    def keys(milestone: str) -> set[str]:
+        return {n["key"] for n in client.get("/api/notices", params={"milestone": milestone}).json()["items"]}
+
+    assert "feed.item:f:1" in keys("google-iowa")
+    assert "feed.item:f:1" in keys("microsoft-sweden")
+    assert "feed.item:f:1" not in keys("example-point")
+    detail = client.get("/api/milestones/microsoft-sweden").json()
+    assert "feed.item:f:1" in {n["key"] for n in detail["notices"]}
+    atom = client.get("/notices.atom", params={"milestone": "microsoft-sweden"}).text
+    assert "feed.item: both" in atom

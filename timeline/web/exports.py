@@ -18,7 +18,7 @@ from feedgen.feed import FeedGenerator
 from icalendar import Alarm, Calendar, Event
 from sqlalchemy import select
 
-from alerts.notices import NOTICES
+from alerts.notices import NOTICES, about
 from alerts.sqltypes import utcnow
 from timeline import __version__
 from timeline.dates import Schedule
@@ -127,7 +127,7 @@ def atom(
     if type:
         query = query.where(NOTICES.c.type == type)
     if milestone:
-        query = query.where(NOTICES.c.subject == milestone)
+        query = query.where(about(milestone))
     with service.engine.connect() as conn:
         rows = list(conn.execute(query))
     base = str(request.base_url)
