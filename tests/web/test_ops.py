@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -175,4 +176,6 @@ def test_an_unexpected_failure_is_a_logged_json_500(tmp_path, caplog):
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal"
     assert "OperationalError" not in response.text
-    assert any(r.name == "timeline.web.errors" and r.exc_info for r in caplog.records)
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])  # for the caller to quote
+    (logged,) = [r for r in caplog.records if r.exc_info]
+    assert logged.name == "timeline.web" and "GET /api/milestones" in logged.getMessage()

@@ -19,7 +19,7 @@ from timeline.scheduler import Scheduler
 from timeline.service import Service
 from timeline.settings import Settings
 from timeline.web import api_alerts, api_feeds, api_milestones, exports, ops, page
-from timeline.web.errors import ApiError, error_response, install_error_handlers
+from timeline.web.errors import ApiError, describe, error_response, install_error_handlers
 
 log = logging.getLogger("timeline.web")
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -61,10 +61,12 @@ class RequestContext:
         started = perf_counter()
         status = 500
 
+        started_response = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started_response = message["status"], True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
             await send(message)
@@ -75,6 +77,13 @@ class RequestContext:
                 await error_response(refusal)(scope, receive, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # The last resort, here rather than in Starlette's outermost middleware, so that the 500
+            # carries the request id the log line has.
+            log.error("unhandled error on %s %s", scope["method"], scope["path"], exc_info=exc)
+            if started_response:
+                raise
+            await error_response(describe(exc))(scope, receive, send_with_id)
         finally:
             log.info(
                 "%s %s %s",

@@ -118,6 +118,5 @@ def install_error_handlers(app: FastAPI) -> None:
         ConflictError,
         AlertsConflict,
         ConfigError,
-        Exception,
     ):
         app.add_exception_handler(kind, _handle)
