@@ -136,6 +136,7 @@ class Service:
 
     def poll_feeds(self, now: datetime | None = None, **options: Any) -> PollReport:
         """Poll the feeds that are due (see `timeline.feeds.poll.poll_due` for `options`)."""
+        options.setdefault("stop", self.stopping)
         report = poll_due(self.engine, self.settings, now or utcnow(), **options)
         for poll in report.feeds:
             if poll.status in POLL_RESULTS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import gzip
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -17,11 +18,12 @@ from alerts.guard import AddressPolicy
 from tests.feeds.builders import Item, add_feeds, rss, spec
 from tests.feeds.conftest import NOW, make_settings
 from tests.feeds.server import LocalServer, static, tarpit
+from timeline.feeds import poll
 from timeline.feeds.decide import MAX_DELAY
 from timeline.feeds.fetch import Fetcher, FetchResult
 from timeline.feeds.health import feed_health
 from timeline.feeds.poll import poll_due
-from timeline.feeds.store import FEEDS
+from timeline.feeds.store import FEEDS, claim_due
 from timeline.settings import Settings
 
 FEED = rss(Item("Anthropic invests", guid="a1"), Item("Other news", guid="a2"))
@@ -345,3 +347,31 @@ def test_a_poll_cycle_collects_only_its_own_garbage(db: Engine, settings: Settin
     poll_due(db, settings, NOW, progress=lambda _: frozen.append(gc.get_freeze_count()))
     assert frozen and frozen[0] > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_a_stop_hands_back_the_feeds_not_polled_in_time(
+    engine: Engine, tmp_path: Path, server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shutting down mid-cycle: what finished is stored, fetches still hanging are cancelled after
+    the grace, and their feeds (and those never started) are claimable again at once."""
+    monkeypatch.setattr(poll, "STOP_GRACE", 0.3)
+    settings = make_settings(tmp_path, feed_concurrency=2, feed_per_host=2)
+    stop = threading.Event()
+    with tarpit() as silent:
+        add_feeds(
+            engine,
+            spec("a-fast", server.route("/feed.xml", static(FEED))),
+            *(spec(f"{c}-silent", silent, timeout=timedelta(seconds=60)) for c in "bcd"),
+        )
+        started = time.perf_counter()
+        report = poll_due(engine, settings, NOW, stop=stop, progress=lambda _: stop.set())
+        elapsed = time.perf_counter() - started
+    assert [(p.feed_id, p.status) for p in report.feeds] == [("a-fast", "ok")]
+    assert elapsed < 10  # not the silent feeds' 60 s timeout
+    with engine.connect() as conn:
+        rows = {r.id: r for r in conn.execute(select(FEEDS))}
+    assert rows["a-fast"].claim_token is None and rows["a-fast"].next_poll_at > NOW
+    for feed_id in ("b-silent", "c-silent", "d-silent"):
+        row = rows[feed_id]
+        assert (row.claim_token, row.next_poll_at, row.status, row.last_polled_at) == (None, NOW, "new", None)
+    assert sorted(f.id for f in claim_due(engine, NOW, limit=10)) == ["b-silent", "c-silent", "d-silent"]

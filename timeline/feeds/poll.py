@@ -16,6 +16,7 @@ import functools
 import hashlib
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +34,7 @@ from timeline.feeds.fetch import Fetcher, FetchResult
 from timeline.feeds.health import failing_notice, recovered_notice
 from timeline.feeds.ingest import IngestCounts, MilestoneIndex, ingest
 from timeline.feeds.parse import Document, parse_document
-from timeline.feeds.store import FeedRow, LostClaim, claim_due, save_state, save_states
+from timeline.feeds.store import FeedRow, LostClaim, claim_due, release_claims, save_state, save_states
 from timeline.gcscope import new_objects_only
 from timeline.settings import Settings
 
@@ -50,6 +51,10 @@ is left in flight, so that fetches never run dry)."""
 WRITE_BATCH = 1000
 WRITE_WAIT = 1.0
 """Seconds a finished poll may wait for others to fill its write batch."""
+STOP_GRACE = 5.0
+"""Once asked to stop, fetches in flight get this long to finish (seconds); the feeds not polled by
+then are handed back, due at once, for another worker."""
+_STOP_CHECK = 0.2
 
 
 @dataclass(frozen=True)
@@ -126,10 +131,12 @@ def poll_due(
     feed_ids: Sequence[str] | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> PollReport:
     """Poll the feeds due at `now` (or `feed_ids`; due or not with `force`) and store the results.
 
-    Runs its own asyncio loop: call it from a thread that has none (scheduler job, CLI).
+    Runs its own asyncio loop: call it from a thread that has none (scheduler job, CLI). Once `stop`
+    is set (the worker is shutting down) nothing more is claimed; see `STOP_GRACE`.
     """
     report = PollReport()
 
@@ -137,7 +144,9 @@ def poll_due(
         # The report travels outside the task's result: asyncio.run on the main thread of CPython
         # 3.11 formats a repr of the finished main task (result included) when it restores the
         # SIGINT handler, which for 10,000 feeds costs more than the polls.
-        done = await poll_due_async(engine, settings, now, feed_ids=feed_ids, force=force, progress=progress)
+        done = await poll_due_async(
+            engine, settings, now, feed_ids=feed_ids, force=force, progress=progress, stop=stop
+        )
         report.feeds, report.seconds = done.feeds, done.seconds
 
     with new_objects_only():
@@ -153,6 +162,7 @@ async def poll_due_async(
     feed_ids: Sequence[str] | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> PollReport:
     started = time.perf_counter()
     report = PollReport()
@@ -160,7 +170,7 @@ async def poll_due_async(
         ThreadPoolExecutor(1, thread_name_prefix="feeds-db") as db,
         ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="feeds-parse") as parser,
     ):
-        run = _Run(engine, settings, now, db, parser, progress, report)
+        run = _Run(engine, settings, now, db, parser, progress, report, stop)
         await run.main(feed_ids, force)
     report.feeds.sort(key=lambda p: p.feed_id)
     report.seconds = time.perf_counter() - started
@@ -177,6 +187,7 @@ class _Run:
         parser: ThreadPoolExecutor,
         progress: Progress | None,
         report: PollReport,
+        stop: threading.Event | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -185,6 +196,7 @@ class _Run:
         self.parser = parser
         self.progress = progress
         self.report = report
+        self.stop = stop
         self.random = random.Random()
         self.milestones = MilestoneIndex()
         self.queue: asyncio.Queue[_Done | None] = asyncio.Queue()
@@ -194,11 +206,12 @@ class _Run:
         policy = AddressPolicy(allow_private=self.settings.feed_allow_private)
         concurrency = self.settings.feed_concurrency
         writer = asyncio.create_task(self._writer())
-        in_flight: set[asyncio.Task[None]] = set()
+        in_flight: dict[asyncio.Task[None], FeedRow] = {}
         room = asyncio.Event()
+        watcher = asyncio.create_task(self._watch_stop(room)) if self.stop is not None else None
 
         def finished(task: asyncio.Task[None]) -> None:
-            in_flight.discard(task)
+            in_flight.pop(task, None)
             if not task.cancelled() and task.exception() is not None:
                 log.error("polling a feed failed", exc_info=task.exception())
             if len(in_flight) <= concurrency:
@@ -207,7 +220,7 @@ class _Run:
         exhausted = started = False
         try:
             async with Fetcher(policy, concurrency=concurrency, per_host=self.settings.feed_per_host) as fetcher:
-                while True:
+                while not self.stopping():
                     if not exhausted and len(in_flight) <= concurrency:
                         # Forced polls claim every feed asked for at once: they stay claimable.
                         # The first claim is small, so that fetching starts at once.
@@ -223,18 +236,43 @@ class _Run:
                         exhausted = force or len(batch) < limit
                         for feed in batch:
                             task = asyncio.create_task(self._poll(fetcher, feed))
-                            in_flight.add(task)
+                            in_flight[task] = feed
                             task.add_done_callback(finished)
                     if not in_flight:
                         break
                     # Woken when a slot frees: one event, not a wait over every task in flight.
                     room.clear()
                     await room.wait()
+                if in_flight:  # stopping
+                    await self._hand_back(in_flight)
         finally:
+            if watcher is not None:
+                watcher.cancel()
             for task in list(in_flight):
                 task.cancel()
             await self.queue.put(None)
             await writer
+
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+    async def _watch_stop(self, room: asyncio.Event) -> None:
+        """Wake the claim loop once `stop` (a thread's event) is set."""
+        while not self.stopping():
+            await asyncio.sleep(_STOP_CHECK)
+        room.set()
+
+    async def _hand_back(self, in_flight: dict[asyncio.Task[None], FeedRow]) -> None:
+        """Stopping: give fetches in flight `STOP_GRACE` to finish (the writer stores them), cancel
+        the rest and release their claims, due at once, for another worker to poll."""
+        await asyncio.wait(list(in_flight), timeout=STOP_GRACE)
+        left = dict(in_flight)
+        for task in left:
+            task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
+        loop = asyncio.get_running_loop()
+        released = await loop.run_in_executor(self.db, release_claims, self.engine, list(left.values()), self.now)
+        log.info("stopping: %d feed polls handed back", released)
 
     async def _poll(self, fetcher: Fetcher, feed: FeedRow) -> None:
         """Fetch (and parse) one feed and hand the result to the writer. The slot is free once the

@@ -240,6 +240,23 @@ def save_state(conn: Connection, feed: FeedRow, state: FeedState, now: datetime,
         raise LostClaim(feed.id)
 
 
+def release_claims(engine: Engine, feeds: Sequence[FeedRow], now: datetime) -> int:
+    """Hand back claims that will not be polled (the worker is stopping): due at `now`, claimable
+    at once by another worker, the state otherwise untouched. The count released (a claim that is no
+    longer ours is left alone)."""
+    if not feeds:
+        return 0
+    types = [("feed_id", FEEDS.c.id.type), ("token", FEEDS.c.claim_token.type)]
+    with write_transaction(engine) as conn:
+        source = rows_source(conn, types, [[f.id, f.claim_token] for f in feeds])
+        statement = (
+            update(FEEDS)
+            .where(FEEDS.c.id == source.c.feed_id, FEEDS.c.claim_token == source.c.token)
+            .values(claim_token=None, next_poll_at=now, updated_at=now)
+        )
+        return int(conn.execute(statement).rowcount)
+
+
 def owned_claims(conn: Connection, feeds: Sequence[FeedRow]) -> set[str]:
     """Which of `feeds` are still claimed by us, locked until the end of the transaction (the
     transaction is IMMEDIATE on SQLite; the rows are selected FOR UPDATE on PostgreSQL)."""
