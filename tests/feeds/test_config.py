@@ -58,6 +58,14 @@ BROKEN = {
         "defaults: {interval: 10s}\nfeeds: []\n",
         "feeds.yaml:1: defaults.interval: poll at most once a minute; use 1m or more",
     ),
+    "slow default timeout": (
+        "defaults: {timeout: 2m}\nfeeds: []\n",
+        "feeds.yaml:1: defaults.timeout: a fetch may take at most 60s; a feed slower than that is down",
+    ),
+    "slow timeout": (
+        "feeds:\n  - id: a\n    url: https://x.org/f\n    timeout: 61s\n",
+        "feeds.yaml:4: feeds[0].timeout: a fetch may take at most 60s",
+    ),
     "duplicate id": (
         "feeds:\n  - id: a\n    url: https://x.org/1\n  - id: a\n    url: https://x.org/2\n",
         "feeds.yaml:4: feeds[1].id: duplicate id 'a', first used in feeds[0]",

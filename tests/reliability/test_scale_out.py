@@ -48,7 +48,7 @@ def test_workers_killed_and_restarted_lose_nothing(make: Callable[..., tuple[Sce
     scenario.receiver.delay = 0.05
     workers.wait_running(workers.start(3))
     # Kills begin once the feeds' first poll is stored: a worker killed in the middle of a poll holds
-    # its feeds for the feed claim lease (timeline.feeds.store.LEASE, 10 min), far past this test;
+    # its feeds for the feed claim lease (timeline.feeds.store.LEASE, 15 min), far past this test;
     # they would be polled then, not lost. Scans, fan-out and deliveries are killed at random.
     wait_for(lambda: counts(db).get("feed.item_matched", 0) == scenario.items, 30, "feeds polled")
     rng = random.Random()

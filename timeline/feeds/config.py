@@ -23,6 +23,8 @@ from timeline.feeds.match import Rule, term_problem
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
 MIN_INTERVAL = timedelta(minutes=1)
+MAX_TIMEOUT = timedelta(seconds=60)
+"""The longest a fetch may take; a claim's lease (timeline.feeds.store.LEASE) is sized from it."""
 
 
 def _duration(value: Any) -> Any:
@@ -101,6 +103,9 @@ def load_feeds(path: Path) -> list[FeedSpec]:
     return _resolve(parsed, raw, path)
 
 
+_TIMEOUT_PROBLEM = "a fetch may take at most 60s; a feed slower than that is down, use 60s or less"
+
+
 def _resolve(parsed: FeedsFile, raw: Any, path: Path) -> list[FeedSpec]:
     problems: list[Problem] = []
 
@@ -110,6 +115,8 @@ def _resolve(parsed: FeedsFile, raw: Any, path: Path) -> list[FeedSpec]:
     defaults = parsed.defaults
     if defaults.interval < MIN_INTERVAL:
         problem(("defaults", "interval"), "poll at most once a minute; use 1m or more")
+    if defaults.timeout > MAX_TIMEOUT:
+        problem(("defaults", "timeout"), _TIMEOUT_PROBLEM)
     seen: dict[str, int] = {}
     specs = []
     for index, entry in enumerate(parsed.feeds):
@@ -125,6 +132,8 @@ def _resolve(parsed: FeedsFile, raw: Any, path: Path) -> list[FeedSpec]:
             problem((*loc, "url"), url_problem)
         if entry.interval is not None and entry.interval < MIN_INTERVAL:
             problem((*loc, "interval"), "poll at most once a minute; use 1m or more")
+        if entry.timeout is not None and entry.timeout > MAX_TIMEOUT:
+            problem((*loc, "timeout"), _TIMEOUT_PROBLEM)
         rule = _rule(entry.match, (*loc, "match"), problem)
         specs.append(
             FeedSpec(

@@ -28,8 +28,11 @@ from timeline.feeds.match import Rule
 from timeline.feeds.models import Feed
 
 FEEDS: Table = Feed.__table__  # type: ignore[attr-defined]
-LEASE = timedelta(minutes=10)
-"""How long a claimed poll may take before another worker may claim the feed again."""
+LEASE = timedelta(minutes=15)
+"""How long a claim lasts before another worker may claim the feed again (its worker died). A
+claimed feed may wait for a fetch slot behind the rest of its claim: ten rounds of the concurrency
+(timeline.feeds.poll.CLAIM_BATCH) at the longest timeout (MAX_TIMEOUT, 60 s) is ten minutes, plus
+its own fetch and the write."""
 
 _STATE_COLUMNS = (
     "status",
