@@ -114,6 +114,8 @@ def run(count: int = 2000, rounds: int = 5) -> list[Row]:
     finally:
         server.terminate()
         server.wait(10)
+        if server.stdout is not None:
+            server.stdout.close()
     best, base = max(ours), max(baseline)
     return [(f"signed durable deliveries/s, SQLite, {count} notices", best, base, best / base)]
 

@@ -90,6 +90,7 @@ def run(total: int = 1_000_000, due: int = 100) -> list[Row]:
             with engine.begin() as conn:
                 back = MILESTONES.update().where(MILESTONES.c.id < f"m{due:07d}")
                 conn.execute(back.values(next_check_at=NOW - timedelta(minutes=1)))
+                conn.exec_driver_sql("DELETE FROM notice_subjects")
                 conn.exec_driver_sql("DELETE FROM notices")
             started = time.perf_counter()
             created = scan_due(engine, NOW)

@@ -250,6 +250,8 @@ def _bench_deliveries(folder: Path, count: int = 3000, rounds: int = 2) -> list[
     finally:
         server.terminate()
         server.wait(10)
+        if server.stdout is not None:
+            server.stdout.close()
     return rows
 
 
