@@ -3,7 +3,8 @@
 Jobs are the plain methods of `timeline.service.Service`; tests call those directly with a frozen
 clock. Every job has coalesce=True (a backlog of missed runs is one run), max_instances=1 (a slow run
 is never doubled) and an explicit misfire_grace_time. A file watcher wakes the config job as soon as
-a config file is saved; the periodic run is the fallback.
+a config file is saved; on PostgreSQL a listener (`timeline.wakeup`) wakes the delivery job as soon
+as notices are created. The periodic runs are the fallback.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from alerts.notices import CHANNEL
 from alerts.sqltypes import utcnow
-from timeline.service import CONFIG_JOB, Service
+from timeline.service import CONFIG_JOB, DELIVER_JOB, Service
+from timeline.wakeup import conninfo, listen
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class Scheduler:
         self.service = service
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
+        self._listener: threading.Thread | None = None
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1},
@@ -68,11 +72,21 @@ class Scheduler:
         self._scheduler.start()
         self._watcher = threading.Thread(target=self._watch, name="config-watch", daemon=True)
         self._watcher.start()
+        engine = self.service.engine
+        if engine.dialect.name == "postgresql":
+            args = (conninfo(engine), CHANNEL, self.wake_deliveries, self._stop)
+            self._listener = threading.Thread(target=listen, args=args, name="notice-listener", daemon=True)
+            self._listener.start()
         log.info("scheduler started", extra={"jobs": [j.id for j in self._scheduler.get_jobs()]})
 
     def wake_config(self) -> None:
         """Run the config job now (a file changed)."""
         self._scheduler.modify_job(CONFIG_JOB, next_run_time=utcnow())
+
+    def wake_deliveries(self) -> None:
+        """Run the delivery job now (notices were created); if it is running, right after."""
+        if not self._stop.is_set():
+            self._scheduler.modify_job(DELIVER_JOB, next_run_time=utcnow())
 
     def _watch(self) -> None:
         from watchfiles import watch
@@ -99,4 +113,6 @@ class Scheduler:
         threading.Thread(target=stop, name="scheduler-stop", daemon=True).start()
         if not finished.wait(timeout):
             log.warning("jobs still running after %.0f s; exiting anyway (their claims expire)", timeout)
+        if self._listener is not None:
+            self._listener.join(2)
         log.info("scheduler stopped")

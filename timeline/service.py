@@ -34,6 +34,7 @@ from timeline.sync import SyncResult, apply_config
 log = logging.getLogger(__name__)
 
 CONFIG_JOB = "reload-config"
+DELIVER_JOB = "deliver"
 Job = tuple[str, Callable[[], object], timedelta]
 
 
@@ -86,7 +87,7 @@ class Service:
             (CONFIG_JOB, self.reload_config, s.reload_interval),
             ("due-scan", self.scan, s.scan_interval),
             ("feed-poll", self.poll_feeds, s.feed_tick),
-            ("deliver", self.deliver, s.delivery_tick),
+            (DELIVER_JOB, self.deliver, s.delivery_tick),
         ]
 
     def upgrade(self) -> None:

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,10 +14,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from alerts.config import AlertsConfig
+from alerts.notices import NewNotice, publish
+from alerts.sqltypes import utcnow
+from alerts.subscriptions import create_subscription
+from tests.alerts.receiver import Receiver
+from tests.conftest import fresh_database, require_pg
+from timeline.db import make_engine, upgrade
 from timeline.scheduler import Scheduler
 from timeline.service import Service
 from timeline.settings import load_settings
 from timeline.store import MILESTONES
+from timeline.wakeup import listen
 
 TIMELINE = Path(sys.executable).parent / "timeline"
 
@@ -114,3 +123,57 @@ def test_worker_stops_cleanly_on_signal(tmp_path: Path, config_dir: Path, sig: s
         worker.wait()
         if worker.stderr:
             worker.stderr.close()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_new_notice_wakes_the_delivery_job(config_dir: Path) -> None:
+    """With a delivery tick of an hour, a notice published by another process (here: another
+    connection) is delivered within seconds: LISTEN/NOTIFY wakes the job."""
+    require_pg()
+    with fresh_database("timeline_wake") as url, Receiver() as receiver:
+        engine = make_engine(url)
+        upgrade(engine)
+
+        def notice(key: str) -> None:
+            with engine.begin() as conn:
+                publish(conn, [NewNotice("test.ping", key, utcnow(), {"n": 1})], utcnow())
+
+        with engine.begin() as conn:
+            create_subscription(
+                conn, AlertsConfig(allow_private=True), utcnow(), url=receiver.url("/hook"), events=["test.*"]
+            )
+        notice("test.ping:before")  # sent by the delivery job's first run, at start
+        settings = load_settings(
+            config_dir=config_dir,
+            database_url=url,
+            webhook_allow_private=True,
+            reload_interval="1h",
+            scan_interval="1h",
+            feed_tick="1h",
+            delivery_tick="1h",
+        )
+        scheduler = Scheduler(Service(settings, engine=engine))
+        scheduler.start()
+        try:
+            wait_for(lambda: len(receiver.received) == 1, 10)
+            wait_for(lambda: any(t.name == "notice-listener" for t in threading.enumerate()), 5)
+            notice("test.ping:after")  # the next tick is an hour away
+            wait_for(lambda: len(receiver.received) == 2, 10)
+        finally:
+            scheduler.shutdown()
+            engine.dispose()
+        assert not any(t.name == "notice-listener" for t in threading.enumerate())
+
+
+def test_the_notice_listener_keeps_trying_while_the_database_is_away(caplog: pytest.LogCaptureFixture) -> None:
+    """A listening connection that cannot be opened is retried (the tick delivers meanwhile); a stop
+    ends the listener at once."""
+    stop, woken = threading.Event(), []
+    url = "postgresql://nobody@127.0.0.1:1/none"
+    listener = threading.Thread(target=listen, args=(url, "timeline_notices", lambda: woken.append(1), stop))
+    listener.start()
+    wait_for(lambda: any("listening for new notices failed" in r.getMessage() for r in caplog.records), 10)
+    assert listener.is_alive()
+    stop.set()
+    listener.join(5)
+    assert not listener.is_alive() and woken == []
