@@ -12,8 +12,6 @@ import logging
 import threading
 from collections.abc import Callable
 
-import psycopg
-from psycopg import sql
 from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
@@ -31,6 +29,9 @@ def listen(url: str, channel: str, wake: Callable[[], None], stop: threading.Eve
     """Call `wake` whenever `channel` is notified, until `stop` is set. Runs in its own thread on
     its own connection; a lost connection is opened again, and `wake` is called once it listens
     again (notices created in between were not heard)."""
+    # Imported here: a worker on SQLite never loads the PostgreSQL driver (about 9 MB).
+    import psycopg
+    from psycopg import sql
 
     def wake_safely() -> None:
         try:

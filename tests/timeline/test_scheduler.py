@@ -177,3 +177,9 @@ def test_the_notice_listener_keeps_trying_while_the_database_is_away(caplog: pyt
     stop.set()
     listener.join(5)
     assert not listener.is_alive() and woken == []
+
+
+def test_a_worker_on_sqlite_does_not_load_the_postgresql_driver() -> None:
+    """psycopg is about 9 MB of a worker's 150 MB budget: the notice listener imports it when used."""
+    code = "import sys, timeline.entry, timeline.runner, timeline.scheduler; print('psycopg' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
