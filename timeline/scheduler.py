@@ -45,13 +45,27 @@ class Scheduler:
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._listener: threading.Thread | None = None
+        self._woken = threading.Event()
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone="UTC",
         )
         for name, job, every in service.jobs():
-            self._add(name, job, every)
+            self._add(name, self._again_if_woken(job) if name == DELIVER_JOB else job, every)
+
+    def _again_if_woken(self, job: Callable[[], Any]) -> Callable[[], None]:
+        """`job`, run again at once when woken while it ran: APScheduler drops a wake-up that comes
+        while the job runs (max_instances=1), and the pass may have looked for notices already."""
+
+        def run() -> None:
+            while True:
+                self._woken.clear()
+                job()
+                if not self._woken.is_set() or self._stop.is_set():
+                    return
+
+        return run
 
     def _add(self, name: str, job: Callable[[], Any], every: timedelta) -> None:
         seconds = max(every.total_seconds(), 0.1)
@@ -86,6 +100,7 @@ class Scheduler:
     def wake_deliveries(self) -> None:
         """Run the delivery job now (notices were created); if it is running, right after."""
         if not self._stop.is_set():
+            self._woken.set()
             self._scheduler.modify_job(DELIVER_JOB, next_run_time=utcnow())
 
     def _watch(self) -> None:
