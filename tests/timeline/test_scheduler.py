@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -23,7 +24,7 @@ from tests.conftest import fresh_database, require_pg
 from timeline.db import make_engine, upgrade
 from timeline.scheduler import Scheduler
 from timeline.service import Service
-from timeline.settings import load_settings
+from timeline.settings import Settings, load_settings
 from timeline.store import MILESTONES
 from timeline.wakeup import listen
 
@@ -44,16 +45,15 @@ def config_dir(milestones_config: Path) -> Path:
     return milestones_config
 
 
+def quiet_settings(config_dir: Path, database_url: str, **overrides: Any) -> Settings:
+    """Settings whose jobs all run at start and then not for an hour, but for `overrides`."""
+    ticks = {"reload_interval": "1h", "scan_interval": "1h", "feed_tick": "1h", "delivery_tick": "1h"}
+    return load_settings(config_dir=config_dir, database_url=database_url, **(ticks | overrides))
+
+
 @pytest.fixture
 def scheduler(sqlite_engine: Engine, config_dir: Path) -> Iterator[Scheduler]:
-    settings = load_settings(
-        config_dir=config_dir,
-        database_url=str(sqlite_engine.url),
-        reload_interval="1h",
-        scan_interval="1s",
-        feed_tick="1h",
-        delivery_tick="1h",
-    )
+    settings = quiet_settings(config_dir, str(sqlite_engine.url), scan_interval="1s")
     running = Scheduler(Service(settings, engine=sqlite_engine))
     running.start()
     yield running
@@ -143,15 +143,7 @@ def test_on_postgresql_a_new_notice_wakes_the_delivery_job(config_dir: Path) -> 
                 conn, AlertsConfig(allow_private=True), utcnow(), url=receiver.url("/hook"), events=["test.*"]
             )
         notice("test.ping:before")  # sent by the delivery job's first run, at start
-        settings = load_settings(
-            config_dir=config_dir,
-            database_url=url,
-            webhook_allow_private=True,
-            reload_interval="1h",
-            scan_interval="1h",
-            feed_tick="1h",
-            delivery_tick="1h",
-        )
+        settings = quiet_settings(config_dir, url, webhook_allow_private=True)
         scheduler = Scheduler(Service(settings, engine=engine))
         scheduler.start()
         try:

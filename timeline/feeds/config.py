@@ -103,7 +103,8 @@ def load_feeds(path: Path) -> list[FeedSpec]:
     return _resolve(parsed, raw, path)
 
 
-_TIMEOUT_PROBLEM = "a fetch may take at most 60s; a feed slower than that is down, use 60s or less"
+_LIMIT = f"{MAX_TIMEOUT.total_seconds():g}s"
+_TIMEOUT_PROBLEM = f"a fetch may take at most {_LIMIT}; a feed slower than that is down, use {_LIMIT} or less"
 
 
 def _resolve(parsed: FeedsFile, raw: Any, path: Path) -> list[FeedSpec]:

@@ -144,9 +144,7 @@ def poll_due(
         # The report travels outside the task's result: asyncio.run on the main thread of CPython
         # 3.11 formats a repr of the finished main task (result included) when it restores the
         # SIGINT handler, which for 10,000 feeds costs more than the polls.
-        done = await poll_due_async(
-            engine, settings, now, feed_ids=feed_ids, force=force, progress=progress, stop=stop
-        )
+        done = await poll_due_async(engine, settings, now, feed_ids=feed_ids, force=force, progress=progress, stop=stop)
         report.feeds, report.seconds = done.feeds, done.seconds
 
     with new_objects_only():

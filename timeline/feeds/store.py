@@ -249,15 +249,8 @@ def release_claims(engine: Engine, feeds: Sequence[FeedRow], now: datetime) -> i
     longer ours is left alone)."""
     if not feeds:
         return 0
-    types = [("feed_id", FEEDS.c.id.type), ("token", FEEDS.c.claim_token.type)]
     with write_transaction(engine) as conn:
-        source = rows_source(conn, types, [[f.id, f.claim_token] for f in feeds])
-        statement = (
-            update(FEEDS)
-            .where(FEEDS.c.id == source.c.feed_id, FEEDS.c.claim_token == source.c.token)
-            .values(claim_token=None, next_poll_at=now, updated_at=now)
-        )
-        return int(conn.execute(statement).rowcount)
+        return _update_claimed(conn, (), [[f.id, f.claim_token] for f in feeds], now, next_poll_at=now)
 
 
 def owned_claims(conn: Connection, feeds: Sequence[FeedRow]) -> set[str]:
@@ -279,7 +272,7 @@ def save_states(conn: Connection, updates: Sequence[tuple[FeedRow, FeedState, bo
     for those).
 
     Only the columns that differ from the claimed row are written (a 304 moves three timestamps),
-    one executemany per set of changed columns, each row guarded by its claim token. When a guard
+    one UPDATE per set of changed columns, each row guarded by its claim token. When a guard
     misses (rare: a lease ran out), the batch is rolled back to its savepoint and written again for
     the claims `owned_claims` confirms.
     """
@@ -312,18 +305,23 @@ def _write_changes(conn: Connection, updates: Sequence[tuple[FeedRow, FeedState,
             names.append("backlog_done")
             values.append(backlog_done)
         groups.setdefault(tuple(names), []).append(values)
-    written = 0
-    for columns, rows in groups.items():
-        types = [("feed_id", FEEDS.c.id.type), ("token", FEEDS.c.claim_token.type)]
-        source = rows_source(conn, types + [(c, FEEDS.c[c].type) for c in columns], rows)
-        statement = (
-            update(FEEDS)
-            .where(FEEDS.c.id == source.c.feed_id, FEEDS.c.claim_token == source.c.token)
-            .values({c: source.c[c] for c in columns})
-            .values(claim_token=None, updated_at=now)
-        )
-        written += conn.execute(statement).rowcount
-    return written
+    return sum(_update_claimed(conn, columns, rows, now) for columns, rows in groups.items())
+
+
+def _update_claimed(
+    conn: Connection, columns: Sequence[str], rows: Sequence[Sequence[Any]], now: datetime, **values: Any
+) -> int:
+    """One UPDATE from `rows` ([feed id, claim token, *values of `columns`]), where the claim token
+    still matches: the columns set, the claim cleared, `values` set on all. The count updated."""
+    keys = [("feed_id", FEEDS.c.id.type), ("token", FEEDS.c.claim_token.type)]
+    source = rows_source(conn, keys + [(c, FEEDS.c[c].type) for c in columns], rows)
+    statement = (
+        update(FEEDS)
+        .where(FEEDS.c.id == source.c.feed_id, FEEDS.c.claim_token == source.c.token)
+        .values({c: source.c[c] for c in columns})
+        .values(claim_token=None, updated_at=now, **values)
+    )
+    return int(conn.execute(statement).rowcount)
 
 
 def apply_feeds_file(engine: Engine, path: Path, now: datetime) -> FeedsSync:
