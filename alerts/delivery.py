@@ -26,6 +26,7 @@ from sqlalchemy import Engine, select
 from alerts import formats, signing
 from alerts.config import AlertsConfig
 from alerts.errors import NotFoundError, UnsafeTargetError
+from alerts.gcscope import new_objects_only
 from alerts.guard import GuardedConnector, check_url
 from alerts.outbox import SUBSCRIPTIONS, Claimed, FanOut, Recorded, claim, fan_out, record, release, signing_keys
 from alerts.policy import AttemptResult
@@ -157,12 +158,14 @@ async def run_deliveries(
     so a long backlog is signed with current timestamps. Database calls run in a thread so that they
     never stall requests in flight. Once `stop` is set (the process is shutting down), nothing more
     is claimed; requests in flight get `STOP_GRACE` seconds to finish and are recorded, the others
-    are released for another worker, and the pass returns.
+    are released for another worker, and the pass returns. While it runs, the garbage collector
+    leaves the heap that existed before it alone (see `alerts.gcscope`).
     """
     if sender is None:
         async with Sender(config) as own:
             return await run_deliveries(engine, config, now, worker_id, sender=own, rng=rng, stop=stop)
-    return await _Pass(engine, config, now, worker_id, sender, rng or random.Random(), stop).run()
+    with new_objects_only():
+        return await _Pass(engine, config, now, worker_id, sender, rng or random.Random(), stop).run()
 
 
 def deliver_once(

@@ -4,6 +4,7 @@ every request and answers what the test scripted, per path."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ class Received:
     headers: dict[str, str]
     body: str
     at: float
+    heap_frozen: bool = False  # whether the process's heap was set aside from the GC (alerts.gcscope)
 
 
 class Receiver:
@@ -67,7 +69,8 @@ class Receiver:
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.text()
-        self.received.append(Received(request.path, dict(request.headers), body, time.monotonic()))
+        frozen = gc.get_freeze_count() > 0
+        self.received.append(Received(request.path, dict(request.headers), body, time.monotonic(), frozen))
         queue = self._replies.get(request.path) or [Reply()]
         reply = queue.pop(0) if len(queue) > 1 else queue[0]
         if reply.hang:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -50,6 +51,19 @@ def test_a_standard_delivery_is_signed_compact_json(
     assert delivery.status == "delivered" and delivery.webhook_id == got.headers["webhook-id"]
     assert detail.attempts[0].status_code == 200 and detail.attempts[0].response_excerpt == "ok"
     assert view.last_success_at is not None and view.failing_since is None
+
+
+def test_a_delivery_pass_collects_only_its_own_garbage(
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    """The heap that existed before the pass is set aside while it runs (see alerts.gcscope)."""
+    now = utcnow()
+    subscribe(sqlite_engine, config, now, receiver.url())
+    publish_many(sqlite_engine, [notice("a", now)], now)
+    assert gc.get_freeze_count() == 0
+    assert _run(sqlite_engine, config, now).delivered == 1
+    assert [r.heap_frozen for r in receiver.received] == [True]
+    assert gc.get_freeze_count() == 0
 
 
 def test_slack_and_discord_get_their_own_bodies(

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from alerts.gcscope import new_objects_only
 from alerts.guard import AddressPolicy
 from alerts.notices import publish
 from timeline.db import write_transaction
@@ -35,7 +36,6 @@ from timeline.feeds.health import failing_notice, recovered_notice
 from timeline.feeds.ingest import IngestCounts, MilestoneIndex, ingest
 from timeline.feeds.parse import Document, parse_document
 from timeline.feeds.store import FeedRow, LostClaim, claim_due, release_claims, save_state, save_states
-from timeline.gcscope import new_objects_only
 from timeline.settings import Settings
 
 log = logging.getLogger(__name__)

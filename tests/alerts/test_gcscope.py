@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from timeline.gcscope import new_objects_only
+from alerts.gcscope import new_objects_only
 
 
 def test_older_objects_are_set_aside_inside_and_given_back_after() -> None:
