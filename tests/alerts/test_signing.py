@@ -48,6 +48,19 @@ def test_signatures_round_trip_through_the_reference_library(body: str, msg_id: 
     assert Webhook(secret).verify(body, signed, json_parse=False) is None
 
 
+@given(
+    key=st.binary(min_size=24, max_size=64),
+    body=st.text(),
+    at=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2999, 1, 1), timezones=st.timezones()),
+)
+def test_signatures_equal_the_reference_librarys(key: bytes, body: str, at: datetime) -> None:
+    """We sign with hmac directly (a third of the reference library's cost); the bytes must match."""
+    secret = "whsec_" + base64.b64encode(key).decode()
+    expected = Webhook(secret).sign("msg_1", at.astimezone(UTC), body)
+    assert signature("msg_1", at, body, [secret]) == expected
+    assert headers("msg_1", at, body, [secret])["webhook-timestamp"] == str(int(at.timestamp()))
+
+
 def test_a_changed_body_id_or_timestamp_is_rejected() -> None:
     secret = new_secret()
     now = datetime.now(UTC)
