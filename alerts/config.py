@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -51,7 +52,7 @@ class AlertsConfig:
             raise ValueError("lease must last at least two request timeouts")
         object.__setattr__(self, "policy", AddressPolicy.from_settings(self.allow_private, self.allow_cidrs))
 
-    @property
+    @functools.cached_property
     def claim_lease(self) -> timedelta:
         if self.lease is not None:
             return self.lease

@@ -18,7 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 from sqlalchemy import Engine, select
@@ -42,8 +42,7 @@ _LEASE_MARGIN = timedelta(seconds=30)
 STOP_GRACE = 5.0
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """One webhook request, ready to go."""
 
     url: str
@@ -330,9 +329,12 @@ class _Pass:
         if reclaim and len(batch) < limit:
             # Expired leases come first: a short batch means none is left for now.
             self.next_reclaim = time.monotonic() + _RECLAIM_EVERY
+        now, seen = self.now(), set()  # a subscription's settings are read once per batch
         for claimed in batch:
-            self.caps[claimed.subscription_id] = self._cap(claimed)
-            request = build_request(claimed, self.now(), self.config)
+            if claimed.subscription_id not in seen:
+                seen.add(claimed.subscription_id)
+                self.caps[claimed.subscription_id] = self._cap(claimed)
+            request = build_request(claimed, now, self.config)
             task = asyncio.create_task(self.sender.send(claimed.subscription_id, claimed.concurrency, request))
             task.add_done_callback(self._done)
             self.tasks[task] = claimed

@@ -14,11 +14,13 @@ _TITLE_KEYS = ("title", "name", "summary", "subject", "message")
 _LINK_KEYS = ("link", "url", "href")
 _MAX_FIELDS = 10
 _MAX_VALUE = 300
+# Built once: json.dumps with these options would build an encoder on every call (half its cost).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def encode(body: Any) -> str:
     """Compact UTF-8 JSON, exactly as sent and signed."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(body)
 
 
 def render(fmt: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Integer, Table, bindparam, func, literal_column, select, update
@@ -94,9 +94,9 @@ def fan_out(conn: Connection, now: datetime, limit: int = 500) -> FanOut:
     return FanOut(len(claimed), created)
 
 
-@dataclass(frozen=True)
-class Claimed:
-    """A delivery leased to this worker, with all it takes to send it."""
+class Claimed(NamedTuple):
+    """A delivery leased to this worker, with all it takes to send it. (A named tuple: one is made
+    per delivery, at half the cost of a frozen dataclass.)"""
 
     id: int
     webhook_id: str

@@ -35,13 +35,23 @@ class UTCDateTime(TypeDecorator[datetime]):
             return super().bind_processor(dialect)
         # SQLite's DATETIME stores "YYYY-MM-DD HH:MM:SS.ffffff"; formatting it in one C call is five
         # times cheaper than process_bind_param plus SQLAlchemy's formatter (polls write thousands).
+        # A batch writes the same instant into many rows and columns: the last one is remembered
+        # (one tuple, replaced whole, so threads sharing this processor never see half of it).
         check = self.process_bind_param
+        last: tuple[datetime | None, str | None] = (None, None)
 
         def process(value: datetime | None) -> str | None:
+            nonlocal last
+            seen, text = last
+            if value is seen:
+                return text
             if value is not None and value.tzinfo is UTC:  # the common case, checked without a call
-                return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-            naive = check(value, dialect)
-            return None if naive is None else naive.isoformat(" ", "microseconds")
+                text = value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            else:
+                naive = check(value, dialect)
+                text = None if naive is None else naive.isoformat(" ", "microseconds")
+            last = (value, text)
+            return text
 
         return process
 

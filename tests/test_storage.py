@@ -11,11 +11,15 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.sqlite import DATETIME
 from sqlmodel import SQLModel
 
 from alerts.notices import NOTICE_SUBJECTS, NOTICES, NewNotice, existing_keys, publish
+from alerts.sqltypes import UTCDateTime
 from timeline.db import alembic_config, upgrade
 
 
@@ -89,6 +93,38 @@ def test_sqlite_stores_instants_as_sqlalchemy_does(engine: Engine, at: datetime)
             assert raw == DATETIME().bind_processor(engine.dialect)(at.replace(tzinfo=None))  # type: ignore[misc]
             later = at + timedelta(microseconds=1)
             assert conn.execute(select(NOTICES.c.key).where(NOTICES.c.occurred_at < later)).scalar_one() == "k"
+
+
+_ZONES = [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.datetimes(
+                min_value=datetime(1900, 1, 2), max_value=datetime(2999, 12, 30), timezones=st.sampled_from(_ZONES)
+            ),
+        ),
+        max_size=8,
+    ),
+    st.lists(st.integers(min_value=0, max_value=7), max_size=20),
+)
+def test_the_sqlite_instant_processor_formats_every_value_it_is_given(
+    values: list[datetime | None], picks: list[int]
+) -> None:
+    """It remembers the last instant it formatted (batches repeat one); repeats, alternations and
+    other zones must still come out as SQLAlchemy's own text of the UTC instant."""
+    process = UTCDateTime().bind_processor(sqlite.dialect())
+    assert process is not None
+    reference = DATETIME().bind_processor(sqlite.dialect())
+    assert reference is not None
+    for i in picks or range(len(values)):
+        if not values:
+            break
+        value = values[i % len(values)]
+        expected = None if value is None else reference(value.astimezone(UTC).replace(tzinfo=None))
+        assert process(value) == expected
 
 
 def test_sqlite_text_with_an_offset_reads_back_as_the_same_instant(sqlite_engine: Engine) -> None:
