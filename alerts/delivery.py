@@ -38,6 +38,8 @@ _IDLE_POLL = 0.5
 # Expired leases are looked for until none is left, then again after this long (seconds).
 _RECLAIM_EVERY = 10.0
 _LEASE_MARGIN = timedelta(seconds=30)
+# Notices turned into deliveries per transaction.
+FAN_OUT_BATCH = 500
 # Once asked to stop, requests in flight get this long to finish (seconds); the rest are released.
 STOP_GRACE = 5.0
 
@@ -203,6 +205,7 @@ class _Pass:
         self.held: Counter[str] = Counter()
         self.caps: dict[str, int] = {}
         self.next_reclaim = 0.0
+        self.unfanned = False  # whether the last fan-out took a full batch (more notices may wait)
 
     def now(self) -> datetime:
         return self.start_now + timedelta(seconds=time.monotonic() - self.start)
@@ -212,13 +215,13 @@ class _Pass:
         return self.engine.execution_options(sqlite_immediate=True).begin()
 
     def _fan_out(self, now: datetime) -> None:
-        while True:
-            with self._write() as conn:
-                done: FanOut = fan_out(conn, now)
-            self.stats.notices += done.notices
-            self.stats.created += done.deliveries
-            if done.notices == 0:
-                return
+        """Fan out one batch of notices. The loop asks for the next batch only once the claims run
+        short, so that a burst of notices starts going out after its first batch, not its last."""
+        with self._write() as conn:
+            done: FanOut = fan_out(conn, now, FAN_OUT_BATCH)
+        self.stats.notices += done.notices
+        self.stats.created += done.deliveries
+        self.unfanned = done.notices == FAN_OUT_BATCH
 
     def _claim(self, now: datetime, limit: int, exclude: set[str], reclaim: bool) -> list[Claimed]:
         with self._write() as conn:
@@ -256,6 +259,9 @@ class _Pass:
                     break
                 want = min(self.room(), batch)
                 more = await self._claim_more(want) == want
+                if not more and self.unfanned:
+                    await asyncio.to_thread(self._fan_out, self.now())
+                    more = True
             if self.stopping():
                 await self._wind_down()
                 return

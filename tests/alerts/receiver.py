@@ -7,6 +7,7 @@ import asyncio
 import gc
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -26,7 +27,7 @@ class Received:
     headers: dict[str, str]
     body: str
     at: float
-    heap_frozen: bool = False  # whether the process's heap was set aside from the GC (alerts.gcscope)
+    heap_frozen: bool | None = None  # whether the heap was set aside from the GC, if watched
 
 
 class Receiver:
@@ -40,6 +41,9 @@ class Receiver:
         self._runner: web.AppRunner | None = None
         self._release: asyncio.Event | None = None
         self.port = 0
+        # gc.get_freeze_count() walks the whole frozen heap (milliseconds): only when a test asks.
+        self.watch_heap = False
+        self.on_request: Callable[[Received], None] | None = None  # runs in the receiver's thread
 
     def __enter__(self) -> Receiver:
         self._thread.start()
@@ -69,8 +73,11 @@ class Receiver:
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.text()
-        frozen = gc.get_freeze_count() > 0
-        self.received.append(Received(request.path, dict(request.headers), body, time.monotonic(), frozen))
+        frozen = gc.get_freeze_count() > 0 if self.watch_heap else None
+        received = Received(request.path, dict(request.headers), body, time.monotonic(), frozen)
+        self.received.append(received)
+        if self.on_request is not None:
+            self.on_request(received)
         queue = self._replies.get(request.path) or [Reply()]
         reply = queue.pop(0) if len(queue) > 1 else queue[0]
         if reply.hang:

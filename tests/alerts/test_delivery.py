@@ -8,10 +8,12 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from freezegun import freeze_time
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from standardwebhooks.webhooks import Webhook
 
+from alerts import delivery
 from alerts.config import AlertsConfig
 from alerts.deliveries import get_delivery, list_deliveries, recover, retry_delivery
 from alerts.delivery import deliver_once, run_deliveries, send_test
@@ -60,10 +62,33 @@ def test_a_delivery_pass_collects_only_its_own_garbage(
     now = utcnow()
     subscribe(sqlite_engine, config, now, receiver.url())
     publish_many(sqlite_engine, [notice("a", now)], now)
+    receiver.watch_heap = True
     assert gc.get_freeze_count() == 0
     assert _run(sqlite_engine, config, now).delivered == 1
     assert [r.heap_frozen for r in receiver.received] == [True]
     assert gc.get_freeze_count() == 0
+
+
+def test_a_burst_goes_out_from_its_first_fan_out_batch(
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Notices are fanned out a batch at a time, the next batch only when the claims run short:
+    the first requests are on their way before the last notices are fanned out."""
+    monkeypatch.setattr(delivery, "FAN_OUT_BATCH", 5)
+    now = utcnow()
+    subscribe(sqlite_engine, config, now, receiver.url())
+    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(100)], now)
+    waiting: list[int] = []
+
+    def count_waiting(_: object) -> None:
+        with sqlite_engine.connect() as conn:
+            waiting.append(conn.execute(select(func.count()).where(NOTICES.c.fanned_out_at.is_(None))).scalar_one())
+
+    receiver.on_request = count_waiting
+    stats = _run(sqlite_engine, config, now)
+    assert (stats.notices, stats.created, stats.delivered) == (100, 100, 100)
+    assert len({r.headers["webhook-id"] for r in receiver.received}) == 100
+    assert waiting[0] > 0
 
 
 def test_slack_and_discord_get_their_own_bodies(
