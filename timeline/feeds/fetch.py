@@ -86,7 +86,7 @@ class Fetcher:
     ) -> FetchResult:
         """GET `url` conditionally; a result, never an exception (except cancellation)."""
         try:
-            host = check_url(url, self._policy).hostname or ""
+            parts = check_url(url, self._policy)
         except UnsafeTargetError as exc:
             return FetchResult(url, error=f"refused by the address guard: {exc}")
         except ValueError as exc:
@@ -95,7 +95,7 @@ class Fetcher:
         if self._per_host_limit >= self._concurrency:
             async with self._overall:
                 return await self._timed(url, etag, last_modified, timeout, max_bytes)
-        async with self._hosts[host], self._overall:
+        async with self._hosts[parts.hostname or ""], self._overall:
             return await self._timed(url, etag, last_modified, timeout, max_bytes)
 
     async def _timed(
