@@ -54,7 +54,7 @@ def test_signatures_round_trip_through_the_reference_library(body: str, msg_id: 
     at=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2999, 1, 1), timezones=st.timezones()),
 )
 def test_signatures_equal_the_reference_librarys(key: bytes, body: str, at: datetime) -> None:
-    """We sign with hmac directly (a third of the reference library's cost); the bytes must match."""
+    """We sign with hmac directly (half the reference library's cost); the bytes must match."""
     secret = "whsec_" + base64.b64encode(key).decode()
     expected = Webhook(secret).sign("msg_1", at.astimezone(UTC), body)
     assert signature("msg_1", at, body, [secret]) == expected
