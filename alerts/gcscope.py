@@ -21,11 +21,17 @@ def new_objects_only() -> Iterator[None]:
     and a fifth of a delivery pass's. `gc.freeze()` sets the older objects aside. On the
     way out of the last caller (callers in several threads nest) `gc.unfreeze()` gives them back, so
     cycles among them are collected as before. Nothing else in this program freezes the heap.
+
+    Only the first caller freezes: a caller arriving while another is inside leaves the objects
+    made since then collectable. Were each entry to freeze again, callers that keep overlapping (a
+    long delivery pass, poll cycles starting under it) would set aside, and never collect, the
+    garbage of everything they made, for as long as the overlap lasts.
     """
     global _depth
     with _lock:
+        if _depth == 0:
+            gc.freeze()
         _depth += 1
-        gc.freeze()
     try:
         yield
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 
 from alerts.gcscope import new_objects_only
 
@@ -39,3 +40,18 @@ def test_callers_in_several_threads_nest() -> None:
     thread.join(10)
     assert counts == [0]
     assert gc.get_freeze_count() == 0
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the cyclic collector frees it
+
+
+def test_a_caller_arriving_inside_another_does_not_set_aside_what_was_made_since() -> None:
+    with new_objects_only():
+        made_inside = _Node()
+        alive = weakref.ref(made_inside)
+        with new_objects_only():
+            del made_inside
+            gc.collect()
+            assert alive() is None
