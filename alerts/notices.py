@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from alerts.bulk import insert_rows
 from alerts.models import Notice, NoticeSubject
 
 NOTICES: Table = Notice.__table__  # type: ignore[attr-defined]
@@ -74,8 +75,7 @@ def publish(conn: Connection, notices: Iterable[NewNotice], now: datetime) -> li
         new = conn.execute(statement, rows[start : start + 500]).all()
         created.extend(key for _, key in new)
         pairs = [{"notice_id": notice_id, "subject": subject} for notice_id, key in new for subject in subjects[key]]
-        if pairs:
-            conn.execute(insert(NOTICE_SUBJECTS), pairs)
+        insert_rows(conn, NOTICE_SUBJECTS, pairs)
     if created and conn.dialect.name == "postgresql":
         conn.execute(select(func.pg_notify(CHANNEL, "")))
     return created
