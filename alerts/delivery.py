@@ -28,7 +28,18 @@ from alerts.config import AlertsConfig
 from alerts.errors import NotFoundError, UnsafeTargetError
 from alerts.gcscope import new_objects_only
 from alerts.guard import GuardedConnector, check_url
-from alerts.outbox import SUBSCRIPTIONS, Claimed, FanOut, Recorded, claim, fan_out, record, release, signing_keys
+from alerts.outbox import (
+    SUBSCRIPTIONS,
+    Claimed,
+    FanOut,
+    Lease,
+    Recorded,
+    claim,
+    fan_out,
+    record,
+    release,
+    signing_keys,
+)
 from alerts.policy import AttemptResult
 from alerts.sqltypes import utcnow
 
@@ -38,7 +49,7 @@ _IDLE_POLL = 0.5
 # Expired leases are looked for until none is left, then again after this long (seconds).
 _RECLAIM_EVERY = 10.0
 _LEASE_MARGIN = timedelta(seconds=30)
-# Notices turned into deliveries per transaction.
+# Notices turned into deliveries per transaction (at most `batch_size` when a claim fans out).
 FAN_OUT_BATCH = 500
 # Once asked to stop, requests in flight get this long to finish (seconds); the rest are released.
 STOP_GRACE = 5.0
@@ -205,7 +216,7 @@ class _Pass:
         self.held: Counter[str] = Counter()
         self.caps: dict[str, int] = {}
         self.next_reclaim = 0.0
-        self.unfanned = False  # whether the last fan-out took a full batch (more notices may wait)
+        self.unfanned = True  # whether notices may wait to be fanned out (the last fan-out was full)
 
     def now(self) -> datetime:
         return self.start_now + timedelta(seconds=time.monotonic() - self.start)
@@ -215,17 +226,40 @@ class _Pass:
         return self.engine.execution_options(sqlite_immediate=True).begin()
 
     def _fan_out(self, now: datetime) -> None:
-        """Fan out one batch of notices. The loop asks for the next batch only once the claims run
-        short, so that a burst of notices starts going out after its first batch, not its last."""
+        """Fan out one batch of notices, leasing none: while everything in flight is slow, and for
+        the notices of subscriptions just disabled. Otherwise claims fan out as they need (`_claim`)."""
         with self._write() as conn:
-            done: FanOut = fan_out(conn, now, FAN_OUT_BATCH)
+            done = fan_out(conn, now, FAN_OUT_BATCH)
+        self._fanned(done, FAN_OUT_BATCH)
+
+    def _fanned(self, done: FanOut, limit: int) -> None:
         self.stats.notices += done.notices
         self.stats.created += done.deliveries
-        self.unfanned = done.notices == FAN_OUT_BATCH
+        self.unfanned = done.notices == limit
 
     def _claim(self, now: datetime, limit: int, exclude: set[str], reclaim: bool) -> list[Claimed]:
+        """Claim up to `limit` due deliveries; when too few are due and notices may wait, fan out the
+        next batch in the same transaction, leasing the new deliveries the claim left room for. So a
+        burst of notices starts going out after its first batch, not its last, and what was due
+        before it goes first."""
         with self._write() as conn:
-            return claim(conn, self.worker_id, now, limit, self.config.claim_lease, exclude, reclaim=reclaim)
+            claimed = claim(conn, self.worker_id, now, limit, self.config.claim_lease, exclude, reclaim=reclaim)
+            if reclaim and len(claimed) < limit:
+                # Expired leases come first: a short claim means none is left for now.
+                self.next_reclaim = time.monotonic() + _RECLAIM_EVERY
+            if len(claimed) == limit or not self.unfanned:
+                return claimed
+            taking = Counter(c.subscription_id for c in claimed)
+
+            def room_for(subscription_id: str, concurrency: int | None, timeout: float | None) -> int:
+                cap = self._cap(subscription_id, concurrency, timeout)
+                return cap - self.held[subscription_id] - taking[subscription_id]
+
+            lease = Lease(self.worker_id, now + self.config.claim_lease, limit - len(claimed), room_for)
+            notices = min(FAN_OUT_BATCH, self.config.batch_size)
+            done = fan_out(conn, now, notices, lease)
+        self._fanned(done, notices)
+        return claimed + done.taken
 
     def _record(self, now: datetime, outcomes: list[tuple[Claimed, AttemptResult]]) -> Recorded:
         with self._write() as conn:
@@ -249,7 +283,6 @@ class _Pass:
         return self.stats
 
     async def _loop(self) -> None:
-        await asyncio.to_thread(self._fan_out, self.now())
         more = True  # whether a claim may still find something
         batch = self.config.batch_size
         while True:
@@ -258,10 +291,7 @@ class _Pass:
                 if self.stopping():
                     break
                 want = min(self.room(), batch)
-                more = await self._claim_more(want) == want
-                if not more and self.unfanned:
-                    await asyncio.to_thread(self._fan_out, self.now())
-                    more = True
+                more = await self._claim_more(want) == want or self.unfanned
             if self.stopping():
                 await self._wind_down()
                 return
@@ -320,26 +350,24 @@ class _Pass:
     def room(self) -> int:
         return self.config.max_in_flight - len(self.tasks)
 
-    def _cap(self, claimed: Claimed) -> int:
+    def _cap(self, subscription_id: str, concurrency: int | None, timeout_seconds: float | None) -> int:
         """How many of a subscription's deliveries this worker may hold: as many rounds of its
         concurrency as fit in the lease, each round lasting at most one timeout (2 to 8 rounds)."""
-        timeout = claimed.timeout_seconds or self.config.timeout.total_seconds()
+        timeout = timeout_seconds or self.config.timeout.total_seconds()
         spare = (self.config.claim_lease - _LEASE_MARGIN).total_seconds()
         rounds = max(2, min(8, int(spare // timeout)))
-        return rounds * self.sender.limit(claimed.subscription_id, claimed.concurrency)
+        return rounds * self.sender.limit(subscription_id, concurrency)
 
     async def _claim_more(self, limit: int) -> int:
         saturated = {sub for sub, held in self.held.items() if held >= self.caps.get(sub, 1)}
         reclaim = time.monotonic() >= self.next_reclaim
         batch = await asyncio.to_thread(self._claim, self.now(), limit, saturated, reclaim)
-        if reclaim and len(batch) < limit:
-            # Expired leases come first: a short batch means none is left for now.
-            self.next_reclaim = time.monotonic() + _RECLAIM_EVERY
         now, seen = self.now(), set()  # a subscription's settings are read once per batch
         for claimed in batch:
             if claimed.subscription_id not in seen:
                 seen.add(claimed.subscription_id)
-                self.caps[claimed.subscription_id] = self._cap(claimed)
+                cap = self._cap(claimed.subscription_id, claimed.concurrency, claimed.timeout_seconds)
+                self.caps[claimed.subscription_id] = cap
             request = build_request(claimed, now, self.config)
             task = asyncio.create_task(self.sender.send(claimed.subscription_id, claimed.concurrency, request))
             task.add_done_callback(self._done)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Integer, Table, bindparam, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql
 
-from alerts.bulk import insert_rows
+from alerts.bulk import insert_returning, insert_rows
 from alerts.config import AlertsConfig
 from alerts.models import Delivery, DeliveryAttempt, Subscription
 from alerts.notices import NOTICES, NewNotice, publish
@@ -50,50 +50,6 @@ def _among(conn: Connection, column: Any, ids: Sequence[int]) -> Any:
     )
 
 
-@dataclass(frozen=True)
-class FanOut:
-    notices: int
-    deliveries: int
-
-
-def fan_out(conn: Connection, now: datetime, limit: int = 500) -> FanOut:
-    """Turn up to `limit` notices not yet fanned out into one pending delivery per matching active
-    subscription, and mark them fanned out. Call it inside a transaction; the notices it takes are
-    invisible to a concurrent caller (skipped on PostgreSQL, serialised on SQLite)."""
-    n = NOTICES.c
-    pending = select(n.id).where(n.fanned_out_at.is_(None)).order_by(n.id).limit(limit)
-    claimed = conn.execute(
-        update(NOTICES)
-        .where(picked(conn, n.id, pending, NOTICES))
-        .values(fanned_out_at=now)
-        .returning(n.id, n.type, n.tags, n.subjects)
-    ).all()
-    if not claimed:
-        return FanOut(0, 0)
-    s = SUBSCRIPTIONS.c
-    subscriptions = [
-        (row.id, Filters(tuple(row.events), tuple(row.tags), tuple(row.subjects)))
-        for row in conn.execute(select(s.id, s.events, s.tags, s.subjects).where(s.active.is_(True)))
-    ]
-    rows = [
-        {
-            "notice_id": notice.id,
-            "subscription_id": sub_id,
-            "webhook_id": new_webhook_id(),
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for notice in sorted(claimed, key=lambda r: r.id)
-        for sub_id, filters in subscriptions
-        if wants(filters, notice.type, notice.tags or (), notice.subjects or ())
-    ]
-    created = insert_rows(conn, DELIVERIES, rows, unique=("notice_id", "subscription_id"))
-    return FanOut(len(claimed), created)
-
-
 class Claimed(NamedTuple):
     """A delivery leased to this worker, with all it takes to send it. (A named tuple: one is made
     per delivery, at half the cost of a frozen dataclass.)"""
@@ -109,6 +65,108 @@ class Claimed(NamedTuple):
     keys: tuple[str, ...]
     concurrency: int | None
     timeout_seconds: float | None
+
+
+class Lease(NamedTuple):
+    """What a fan-out may lease at once to the worker doing it, instead of leaving every new delivery
+    pending for a claim: up to `room` deliveries in all, and of each subscription as many as
+    `room_for(subscription_id, concurrency, timeout_seconds)` allows (what the worker held before
+    this transaction; the fan-out counts what it takes itself)."""
+
+    worker_id: str
+    until: datetime
+    room: int
+    room_for: Callable[[str, int | None, float | None], int]
+
+
+@dataclass(frozen=True)
+class FanOut:
+    notices: int
+    deliveries: int
+    taken: list[Claimed] = field(default_factory=list)
+
+
+def fan_out(conn: Connection, now: datetime, limit: int = 500, lease: Lease | None = None) -> FanOut:
+    """Turn up to `limit` notices not yet fanned out into one delivery per matching active
+    subscription, and mark them fanned out. Call it inside a transaction; the notices it takes are
+    invisible to a concurrent caller (skipped on PostgreSQL, serialised on SQLite).
+
+    New deliveries are pending, due now. With a `lease`, the first of them (in notice order) are
+    leased to its worker instead, as a claim would, and come back in `taken`: a worker that has just
+    found nothing due saves a claim's update of every row and its second read of the notice."""
+    n = NOTICES.c
+    pending = select(n.id).where(n.fanned_out_at.is_(None)).order_by(n.id).limit(limit)
+    returned = [n.id, n.type, n.tags, n.subjects, *([n.payload] if lease else [])]
+    notices = conn.execute(
+        update(NOTICES).where(picked(conn, n.id, pending, NOTICES)).values(fanned_out_at=now).returning(*returned)
+    ).all()
+    if not notices:
+        return FanOut(0, 0)
+    subscriptions = {
+        row.id: (row, Filters(tuple(row.events), tuple(row.tags), tuple(row.subjects)))
+        for row in conn.execute(select(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.active.is_(True)))
+    }
+    rows = [
+        {
+            "notice_id": notice.id,
+            "subscription_id": sub_id,
+            "webhook_id": new_webhook_id(),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "lease_until": None,
+            "claimed_by": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for notice in sorted(notices, key=lambda r: r.id)
+        for sub_id, (_, filters) in subscriptions.items()
+        if wants(filters, notice.type, notice.tags or (), notice.subjects or ())
+    ]
+    unique = ("notice_id", "subscription_id")
+    if lease is None:
+        return FanOut(len(notices), insert_rows(conn, DELIVERIES, rows, unique=unique))
+    taken = _lease(rows, lease, {sub_id: row for sub_id, (row, _) in subscriptions.items()})
+    inserted = insert_returning(conn, DELIVERIES, rows, ("webhook_id", "id"), unique=unique)
+    ids: dict[str, int] = {row.webhook_id: row.id for row in inserted}
+    by_id = {notice.id: notice for notice in notices}
+    claimed = [
+        Claimed(
+            id=ids[row["webhook_id"]],
+            webhook_id=row["webhook_id"],
+            subscription_id=sub.id,
+            attempts=0,
+            notice_type=by_id[row["notice_id"]].type,
+            payload=by_id[row["notice_id"]].payload,
+            url=sub.url,
+            format=sub.format,
+            keys=signing_keys(sub.secret, sub.previous_secret, sub.previous_secret_expires_at, now),
+            concurrency=sub.concurrency,
+            timeout_seconds=sub.timeout_seconds,
+        )
+        for row, sub in taken
+        if row["webhook_id"] in ids  # one that existed already was neither inserted nor leased
+    ]
+    return FanOut(len(notices), len(ids), claimed)
+
+
+def _lease(rows: list[dict[str, Any]], lease: Lease, subscriptions: dict[str, Any]) -> list[tuple[dict[str, Any], Any]]:
+    """Mark the first `rows` that `lease` allows as in flight for its worker; those rows, each with
+    its subscription."""
+    taken: list[tuple[dict[str, Any], Any]] = []
+    left: dict[str, int] = {}
+    for row in rows:
+        if len(taken) >= lease.room:
+            break
+        sub = subscriptions[row["subscription_id"]]
+        if sub.id not in left:
+            left[sub.id] = lease.room_for(sub.id, sub.concurrency, sub.timeout_seconds)
+        if left[sub.id] <= 0:
+            continue
+        left[sub.id] -= 1
+        row.update(status="in_flight", lease_until=lease.until, claimed_by=lease.worker_id)
+        taken.append((row, sub))
+    return taken
 
 
 def claim(

@@ -7,18 +7,19 @@ import gc
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from freezegun import freeze_time
 from sqlalchemy import Engine, func, select
 from standardwebhooks.webhooks import Webhook
 
-from alerts import delivery
+from alerts import delivery, outbox
 from alerts.config import AlertsConfig
 from alerts.deliveries import get_delivery, list_deliveries, recover, retry_delivery
 from alerts.delivery import deliver_once, run_deliveries, send_test
 from alerts.notices import NOTICES
-from alerts.outbox import DELIVERIES
+from alerts.outbox import DELIVERIES, fan_out
 from alerts.sqltypes import utcnow
 from alerts.subscriptions import get_subscription, rotate_secret
 from tests.alerts.helpers import notice, publish_many, subscribe
@@ -89,6 +90,40 @@ def test_a_burst_goes_out_from_its_first_fan_out_batch(
     assert (stats.notices, stats.created, stats.delivered) == (100, 100, 100)
     assert len({r.headers["webhook-id"] for r in receiver.received}) == 100
     assert waiting[0] > 0
+
+
+def test_new_deliveries_are_leased_in_the_fan_out_that_makes_them(
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the worker has room, the fan-out leases what it creates: no claim has to update them."""
+    by_claims: list[int] = []
+    take = outbox._take
+
+    def spy(*args: Any) -> list[int]:
+        ids = take(*args)
+        by_claims.extend(ids)
+        return ids
+
+    monkeypatch.setattr(outbox, "_take", spy)
+    now = utcnow()
+    subscribe(sqlite_engine, config, now, receiver.url(), concurrency=50)
+    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(20)], now)
+    stats = _run(sqlite_engine, config, now)
+    assert (stats.created, stats.claimed, stats.delivered) == (20, 20, 20)
+    assert by_claims == []
+
+
+def test_deliveries_already_due_go_before_new_notices(sqlite_engine: Engine, receiver: Receiver) -> None:
+    one_at_a_time = AlertsConfig(allow_private=True, timeout=timedelta(seconds=3), batch_size=1, max_in_flight=1)
+    now = utcnow()
+    subscribe(sqlite_engine, one_at_a_time, now, receiver.url())
+    publish_many(sqlite_engine, [notice("older", now)], now)
+    with sqlite_engine.begin() as conn:
+        fan_out(conn, now)
+    publish_many(sqlite_engine, [notice("newer", now)], now)
+    assert _run(sqlite_engine, one_at_a_time, now).delivered == 2
+    titles = [json.loads(r.body)["data"]["title"] for r in receiver.received]
+    assert titles == ["Notice older: café", "Notice newer: café"]
 
 
 def test_slack_and_discord_get_their_own_bodies(

@@ -6,11 +6,11 @@ import random
 import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from alerts.config import AlertsConfig
 from alerts.notices import NOTICES
-from alerts.outbox import DELIVERIES, SUBSCRIPTIONS, SUCCESS_WRITE_EVERY, claim, fan_out, record
+from alerts.outbox import DELIVERIES, SUBSCRIPTIONS, SUCCESS_WRITE_EVERY, Lease, claim, fan_out, record
 from alerts.policy import AttemptResult
 from alerts.subscriptions import update_subscription
 from tests.alerts.helpers import notice, publish_many, subscribe
@@ -70,6 +70,71 @@ def test_inactive_subscriptions_get_nothing(engine: Engine, config: AlertsConfig
     publish_many(engine, [notice("a", NOW)], NOW)
     with _write(engine) as conn:
         assert fan_out(conn, NOW).deliveries == 0
+
+
+def _statuses(engine: Engine) -> dict[int, tuple[str, str | None, datetime | None]]:
+    d = DELIVERIES.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(d.id, d.status, d.claimed_by, d.lease_until))
+        return {row.id: (row.status, row.claimed_by, row.lease_until) for row in rows}
+
+
+def test_a_fan_out_with_a_lease_takes_what_its_worker_has_room_for(engine: Engine, config: AlertsConfig) -> None:
+    narrow = subscribe(engine, config, NOW, "https://hooks.example.org/narrow").subscription.id
+    wide = subscribe(engine, config, NOW, "https://hooks.example.org/wide")
+    publish_many(engine, [notice(f"n{i}", NOW) for i in range(4)], NOW)
+    asked: list[tuple[str, int | None, float | None]] = []
+
+    def room_for(subscription_id: str, concurrency: int | None, timeout: float | None) -> int:
+        asked.append((subscription_id, concurrency, timeout))
+        return 2 if subscription_id == narrow else 100
+
+    with _write(engine) as conn:
+        done = fan_out(conn, NOW, lease=Lease("w1", NOW + LEASE, 5, room_for))
+    # Notice by notice, each for both: the narrow one's room is full after two notices, then 5 in all.
+    assert (done.notices, done.deliveries, len(done.taken)) == (4, 8, 5)
+    assert sorted(sub for sub, *_ in asked) == sorted([narrow, wide.subscription.id])
+    assert sum(c.subscription_id == narrow for c in done.taken) == 2
+    rows = _statuses(engine)
+    assert {rows[c.id] for c in done.taken} == {("in_flight", "w1", NOW + LEASE)}
+    assert sorted(rows[i] for i in set(rows) - {c.id for c in done.taken}) == [("pending", None, None)] * 3
+    with engine.connect() as conn:
+        stored = {row.id: row for row in conn.execute(select(DELIVERIES))}
+        payloads = dict(conn.execute(select(NOTICES.c.id, NOTICES.c.payload)).all())
+    for taken in done.taken:
+        assert taken.webhook_id == stored[taken.id].webhook_id
+        assert taken.subscription_id == stored[taken.id].subscription_id
+        assert taken.payload == payloads[stored[taken.id].notice_id] and taken.notice_type == "milestone.due"
+        assert taken.attempts == 0
+        if taken.subscription_id == wide.subscription.id:
+            assert (taken.url, taken.keys) == ("https://hooks.example.org/wide", (wide.secret,))
+    with _write(engine) as conn:
+        assert len(claim(conn, "w2", NOW, 100, LEASE)) == 3
+
+
+def test_what_a_fan_out_leased_comes_back_when_its_worker_is_gone(engine: Engine, config: AlertsConfig) -> None:
+    subscribe(engine, config, NOW, "https://hooks.example.org/x")
+    publish_many(engine, [notice(f"n{i}", NOW) for i in range(3)], NOW)
+    with _write(engine) as conn:
+        leased = fan_out(conn, NOW, lease=Lease("dead-worker", NOW + LEASE, 100, lambda *_: 100)).taken
+    assert len(leased) == 3
+    with _write(engine) as conn:
+        assert claim(conn, "w2", NOW + LEASE - timedelta(seconds=1), 100, LEASE) == []
+    with _write(engine) as conn:
+        again = claim(conn, "w2", NOW + LEASE, 100, LEASE)
+    assert sorted((c.id, c.webhook_id) for c in again) == sorted((c.id, c.webhook_id) for c in leased)
+
+
+def test_a_fan_out_leases_no_delivery_that_existed_already(engine: Engine, config: AlertsConfig) -> None:
+    subscribe(engine, config, NOW, "https://hooks.example.org/x")
+    publish_many(engine, [notice("a", NOW)], NOW)
+    with _write(engine) as conn:
+        fan_out(conn, NOW)
+        conn.execute(update(NOTICES).values(fanned_out_at=None))
+    with _write(engine) as conn:
+        again = fan_out(conn, NOW, lease=Lease("w1", NOW + LEASE, 100, lambda *_: 100))
+    assert (again.notices, again.deliveries, again.taken) == (1, 0, [])
+    assert list(_statuses(engine).values()) == [("pending", None, None)]
 
 
 def _backlog(engine: Engine, config: AlertsConfig, count: int) -> str:
