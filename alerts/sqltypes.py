@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -58,16 +59,15 @@ class UTCDateTime(TypeDecorator[datetime]):
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], datetime | None] | None:
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)
-        # The stored text is parsed in place (datetime.fromisoformat, in C): a claim reads thousands.
+        # The stored text is parsed in C, and remembered: a claim reads thousands of rows whose
+        # instants are mostly the same few (the moment of the last poll, of the last claim).
         fallback = self.process_result_value
 
         def process(value: Any) -> datetime | None:
             if value is None:
                 return None
             if type(value) is str:
-                moment = datetime.fromisoformat(value)
-                if moment.tzinfo is None:  # what the bind processor stores: naive UTC
-                    return moment.replace(tzinfo=UTC)
+                return _stored(value)
             return fallback(value, dialect)
 
         return process
@@ -79,6 +79,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if not isinstance(moment, datetime):
             raise TypeError(f"expected a datetime from the database, got {value!r}")
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=1024)
+def _stored(text: str) -> datetime:
+    """An instant as SQLite holds it (naive UTC, or with an offset if written by hand), aware UTC."""
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def utcnow() -> datetime:

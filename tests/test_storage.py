@@ -127,6 +127,32 @@ def test_the_sqlite_instant_processor_formats_every_value_it_is_given(
         assert process(value) == expected
 
 
+@given(
+    st.lists(
+        st.tuples(
+            st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2999, 12, 30)),
+            st.sampled_from(["", "+00:00", "+05:30", "-08:00"]),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.lists(st.integers(min_value=0, max_value=7), max_size=20),
+)
+def test_the_sqlite_instant_reader_reads_every_text_it_is_given(
+    stored: list[tuple[datetime, str]], picks: list[int]
+) -> None:
+    """It remembers the texts it parsed (claims read the same few instants in thousands of rows):
+    repeats and neighbours must still read as the instant each text says, aware UTC."""
+    process = UTCDateTime().result_processor(sqlite.dialect(), None)
+    assert process is not None
+    for i in picks or range(len(stored)):
+        naive, offset = stored[i % len(stored)]
+        text = naive.isoformat(" ", "microseconds") + offset
+        expected = datetime.fromisoformat(text + ("" if offset else "+00:00")).astimezone(UTC)
+        read = process(text)
+        assert read == expected and read.tzinfo is UTC and read.isoformat() == expected.isoformat()
+
+
 def test_sqlite_text_with_an_offset_reads_back_as_the_same_instant(sqlite_engine: Engine) -> None:
     """Rows written by hand (or by another tool) may carry an offset: read as UTC, not as a naive time."""
     at = datetime(2026, 3, 1, 12, tzinfo=UTC)
