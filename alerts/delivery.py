@@ -242,22 +242,24 @@ class _Pass:
         next batch in the same transaction, leasing the new deliveries the claim left room for. So a
         burst of notices starts going out after its first batch, not its last, and what was due
         before it goes first."""
+        notices = min(FAN_OUT_BATCH, self.config.batch_size)
+        done: FanOut | None = None
         with self._write() as conn:
             claimed = claim(conn, self.worker_id, now, limit, self.config.claim_lease, exclude, reclaim=reclaim)
-            if reclaim and len(claimed) < limit:
-                # Expired leases come first: a short claim means none is left for now.
-                self.next_reclaim = time.monotonic() + _RECLAIM_EVERY
-            if len(claimed) == limit or not self.unfanned:
-                return claimed
-            taking = Counter(c.subscription_id for c in claimed)
+            if len(claimed) < limit and self.unfanned:
+                taking = Counter(c.subscription_id for c in claimed)
 
-            def room_for(subscription_id: str, concurrency: int | None, timeout: float | None) -> int:
-                cap = self._cap(subscription_id, concurrency, timeout)
-                return cap - self.held[subscription_id] - taking[subscription_id]
+                def room_for(subscription_id: str, concurrency: int | None, timeout: float | None) -> int:
+                    cap = self._cap(subscription_id, concurrency, timeout)
+                    return cap - self.held[subscription_id] - taking[subscription_id]
 
-            lease = Lease(self.worker_id, now + self.config.claim_lease, limit - len(claimed), room_for)
-            notices = min(FAN_OUT_BATCH, self.config.batch_size)
-            done = fan_out(conn, now, notices, lease)
+                lease = Lease(self.worker_id, now + self.config.claim_lease, limit - len(claimed), room_for)
+                done = fan_out(conn, now, notices, lease)
+        if reclaim and len(claimed) < limit:
+            # Expired leases come first: a short claim means none is left for now.
+            self.next_reclaim = time.monotonic() + _RECLAIM_EVERY
+        if done is None:
+            return claimed
         self._fanned(done, notices)
         return claimed + done.taken
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import random
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -124,6 +125,36 @@ def test_deliveries_already_due_go_before_new_notices(sqlite_engine: Engine, rec
     assert _run(sqlite_engine, one_at_a_time, now).delivered == 2
     titles = [json.loads(r.body)["data"]["title"] for r in receiver.received]
     assert titles == ["Notice older: café", "Notice newer: café"]
+
+
+@pytest.mark.parametrize(("held", "leased"), [(0, 1), (2, 0)])
+def test_a_fan_out_leases_within_the_subscriptions_cap(
+    sqlite_engine: Engine, config: AlertsConfig, held: int, leased: int
+) -> None:
+    """A 30 s lease and a 3 s timeout allow 2 rounds of a subscription's concurrency (2 here): a cap
+    of 4, less what the worker holds already and what the claim before the fan-out took (3)."""
+    now = utcnow()
+    sub = subscribe(sqlite_engine, config, now, "https://hooks.example.org/x", concurrency=2).subscription.id
+    publish_many(sqlite_engine, [notice(f"due-already-{i}", now) for i in range(3)], now)
+    with sqlite_engine.begin() as conn:
+        fan_out(conn, now)
+    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(20)], now)
+    work = delivery._Pass(sqlite_engine, config, now, "w1", delivery.Sender(config), random.Random(0))
+    work.held[sub] = held
+    taken = work._claim(now, 10, set(), reclaim=True)
+    assert len(taken) == 3 + leased
+    assert _delivery_statuses(sqlite_engine) == {"in_flight": 3 + leased, "pending": 20 - leased}
+
+
+def test_notices_nobody_wants_do_not_end_the_pass_early(sqlite_engine: Engine, receiver: Receiver) -> None:
+    """A fan-out batch that makes no delivery still means more notices may wait."""
+    config = AlertsConfig(allow_private=True, timeout=timedelta(seconds=3), batch_size=5)
+    now = utcnow()
+    subscribe(sqlite_engine, config, now, receiver.url(), events=["milestone.due"])
+    publish_many(sqlite_engine, [notice(f"x{i}", now, "feed.item_matched") for i in range(12)], now)
+    publish_many(sqlite_engine, [notice("wanted", now)], now)
+    stats = _run(sqlite_engine, config, now)
+    assert (stats.notices, stats.delivered) == (13, 1)
 
 
 def test_slack_and_discord_get_their_own_bodies(

@@ -81,7 +81,7 @@ def _statuses(engine: Engine) -> dict[int, tuple[str, str | None, datetime | Non
 
 def test_a_fan_out_with_a_lease_takes_what_its_worker_has_room_for(engine: Engine, config: AlertsConfig) -> None:
     narrow = subscribe(engine, config, NOW, "https://hooks.example.org/narrow").subscription.id
-    wide = subscribe(engine, config, NOW, "https://hooks.example.org/wide")
+    wide = subscribe(engine, config, NOW, "https://hooks.example.org/wide", concurrency=7, timeout_seconds=2.5)
     publish_many(engine, [notice(f"n{i}", NOW) for i in range(4)], NOW)
     asked: list[tuple[str, int | None, float | None]] = []
 
@@ -93,7 +93,7 @@ def test_a_fan_out_with_a_lease_takes_what_its_worker_has_room_for(engine: Engin
         done = fan_out(conn, NOW, lease=Lease("w1", NOW + LEASE, 5, room_for))
     # Notice by notice, each for both: the narrow one's room is full after two notices, then 5 in all.
     assert (done.notices, done.deliveries, len(done.taken)) == (4, 8, 5)
-    assert sorted(sub for sub, *_ in asked) == sorted([narrow, wide.subscription.id])
+    assert sorted(asked) == sorted([(narrow, None, None), (wide.subscription.id, 7, 2.5)])
     assert sum(c.subscription_id == narrow for c in done.taken) == 2
     rows = _statuses(engine)
     assert {rows[c.id] for c in done.taken} == {("in_flight", "w1", NOW + LEASE)}
