@@ -338,8 +338,10 @@ class _Pass:
         the rest (most have not started: they wait for their subscription's slot) and release them."""
         if not self.tasks:
             return
-        _, unfinished = await asyncio.wait(self.tasks, timeout=STOP_GRACE)
-        done, self.finished = self.finished, []
+        done, unfinished = await asyncio.wait(self.tasks, timeout=STOP_GRACE)
+        # Settle what `wait` found done, not what the callbacks reported: a request that finished
+        # as the grace ran out may be done before its callback has run.
+        self.finished = []
         if done:
             await self._settle(done)
         if unfinished:

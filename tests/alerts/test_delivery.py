@@ -6,6 +6,7 @@ import asyncio
 import gc
 import json
 import random
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from alerts.deliveries import get_delivery, list_deliveries, recover, retry_deli
 from alerts.delivery import deliver_once, run_deliveries, send_test
 from alerts.notices import NOTICES
 from alerts.outbox import DELIVERIES, fan_out
+from alerts.policy import AttemptResult
 from alerts.sqltypes import utcnow
 from alerts.subscriptions import get_subscription, rotate_secret
 from tests.alerts.helpers import notice, publish_many, subscribe
@@ -155,6 +157,27 @@ def test_notices_nobody_wants_do_not_end_the_pass_early(sqlite_engine: Engine, r
     publish_many(sqlite_engine, [notice("wanted", now)], now)
     stats = _run(sqlite_engine, config, now)
     assert (stats.notices, stats.delivered) == (13, 1)
+
+
+def test_stopping_records_a_request_done_before_its_callback_ran(sqlite_engine: Engine, config: AlertsConfig) -> None:
+    """A request can finish in the same turn of the loop as the stop's grace runs out: done, but its
+    done-callback not yet run. The wind-down records it all the same; nothing stays in flight."""
+    now = utcnow()
+    subscribe(sqlite_engine, config, now, "https://hooks.example.org/x")
+    publish_many(sqlite_engine, [notice("a", now)], now)
+    stop = threading.Event()
+
+    async def wind_down() -> None:
+        work = delivery._Pass(sqlite_engine, config, now, "w1", delivery.Sender(config), random.Random(0), stop)
+        (claimed,) = work._claim(now, 10, set(), reclaim=True)
+        answered: asyncio.Future[AttemptResult] = asyncio.get_running_loop().create_future()
+        answered.set_result(AttemptResult(200, 1.0))
+        work.tasks[answered] = claimed  # type: ignore[index]
+        stop.set()
+        await work._wind_down()
+
+    asyncio.run(wind_down())
+    assert _delivery_statuses(sqlite_engine) == {"delivered": 1}
 
 
 def test_slack_and_discord_get_their_own_bodies(
