@@ -1,8 +1,10 @@
 """Sending: the HTTP edge of the outbox (aiohttp lives here and nowhere else in `alerts`).
 
 One `aiohttp.ClientSession` over the SSRF-guarded connector serves every subscription. Each
-subscription has its own concurrency limit and timeout, and a worker never holds more than twice a
-subscription's limit of its deliveries, so a receiver that hangs ties up only its own deliveries.
+subscription has its own concurrency limit and timeout, and a worker holds only a few rounds of a
+subscription's concurrency (`_Pass._cap`, about one claim batch more at most), so a receiver that
+hangs ties up only its own deliveries. Leases of what a worker holds are renewed at half their
+length while it lives: a queue behind a slow receiver is never taken over and sent twice.
 Redirects are not followed: a 3xx is a failed attempt.
 """
 
@@ -38,6 +40,7 @@ from alerts.outbox import (
     fan_out,
     record,
     release,
+    renew,
     signing_keys,
 )
 from alerts.policy import AttemptResult
@@ -216,6 +219,7 @@ class _Pass:
         self.held: Counter[str] = Counter()
         self.caps: dict[str, int] = {}
         self.next_reclaim = 0.0
+        self.renew_at = self.start + config.claim_lease.total_seconds() / 2  # monotonic
         self.unfanned = True  # whether notices may wait to be fanned out (the last fan-out was full)
 
     def now(self) -> datetime:
@@ -267,6 +271,10 @@ class _Pass:
         with self._write() as conn:
             return record(conn, self.worker_id, now, outcomes, self.config, self.rng)
 
+    def _renew(self, now: datetime, ids: list[int]) -> int:
+        with self._write() as conn:
+            return renew(conn, self.worker_id, ids, now + self.config.claim_lease, now)
+
     def _release(self, now: datetime, ids: list[int]) -> int:
         with self._write() as conn:
             return release(conn, self.worker_id, ids, now)
@@ -299,15 +307,20 @@ class _Pass:
                 return
             if not self.tasks:
                 return
-            # While everything in flight is slow, look for new notices (and a stop) now and then.
+            # While everything in flight is slow, look for new notices (and a stop) now and then,
+            # and renew the leases of what is held before half of them has gone.
             idle = not more or self.stop is not None
             if not self.finished:
                 self.wake.clear()
+                wait = max(0.0, self.renew_at - time.monotonic())
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(_IDLE_POLL if idle else None):
+                    async with asyncio.timeout(min(_IDLE_POLL, wait) if idle else wait):
                         await self.wake.wait()
             done, self.finished = self.finished, []
             more = True
+            if self.tasks and time.monotonic() >= self.renew_at:
+                self.renew_at = time.monotonic() + self.config.claim_lease.total_seconds() / 2
+                await asyncio.to_thread(self._renew, self.now(), [c.id for c in self.tasks.values()])
             if not done:
                 await asyncio.to_thread(self._fan_out, self.now())
                 continue

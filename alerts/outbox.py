@@ -355,6 +355,21 @@ def _write_outcomes(
         )
 
 
+def renew(conn: Connection, worker_id: str, ids: Sequence[int], until: datetime, now: datetime) -> int:
+    """Extend to `until` the leases of deliveries this worker still holds (it is alive, and they
+    wait their turn behind a slow receiver); the count renewed. One that another worker has taken
+    over since is left to it."""
+    if not ids:
+        return 0
+    d = DELIVERIES.c
+    result = conn.execute(
+        update(DELIVERIES)
+        .where(_among(conn, d.id, ids), d.status == "in_flight", d.claimed_by == worker_id)
+        .values(lease_until=until, updated_at=now)
+    )
+    return int(result.rowcount)
+
+
 def release(conn: Connection, worker_id: str, ids: Sequence[int], now: datetime) -> int:
     """Hand back deliveries this worker claimed but will not attempt (it is stopping): pending and
     due now, no attempt counted, for any worker to take at once. The count released."""

@@ -19,6 +19,7 @@ class Reply:
     body: str = "ok"
     headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False
+    delay: float = 0.0  # seconds before answering: a slow receiver
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Receiver:
         if reply.hang:
             assert self._release is not None
             await self._release.wait()
+        await asyncio.sleep(reply.delay)
         return web.Response(status=reply.status, text=reply.body, headers=reply.headers)
 
     def url(self, path: str = "/hook", host: str = "127.0.0.1") -> str:

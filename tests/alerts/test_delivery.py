@@ -159,6 +159,28 @@ def test_notices_nobody_wants_do_not_end_the_pass_early(sqlite_engine: Engine, r
     assert (stats.notices, stats.delivered) == (13, 1)
 
 
+def test_the_leases_of_deliveries_still_waiting_are_renewed(sqlite_engine: Engine, receiver: Receiver) -> None:
+    """A queue behind a slow receiver can outlast the lease it was claimed with (12 requests of
+    0.25 s, one at a time, against a 2 s lease): while the worker lives it renews what it holds,
+    so no lease runs out and no other worker could take a delivery over and send it again."""
+    quick = AlertsConfig(allow_private=True, timeout=timedelta(seconds=1), lease=timedelta(seconds=2))
+    receiver.reply("/hook", Reply(delay=0.25))
+    now = utcnow()
+    subscribe(sqlite_engine, quick, now, receiver.url(), concurrency=1)
+    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(12)], now)
+    expired: list[int] = []
+
+    def count_expired(_: object) -> None:
+        d = DELIVERIES.c
+        with sqlite_engine.connect() as conn:
+            query = select(func.count()).where(d.status == "in_flight", d.lease_until <= utcnow())
+            expired.append(conn.execute(query).scalar_one())
+
+    receiver.on_request = count_expired
+    assert _run(sqlite_engine, quick, now).delivered == 12
+    assert len(expired) == 12 and max(expired) == 0
+
+
 def test_stopping_records_a_request_done_before_its_callback_ran(sqlite_engine: Engine, config: AlertsConfig) -> None:
     """A request can finish in the same turn of the loop as the stop's grace runs out: done, but its
     done-callback not yet run. The wind-down records it all the same; nothing stays in flight."""
