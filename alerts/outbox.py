@@ -359,29 +359,23 @@ def renew(conn: Connection, worker_id: str, ids: Sequence[int], until: datetime,
     """Extend to `until` the leases of deliveries this worker still holds (it is alive, and they
     wait their turn behind a slow receiver); the count renewed. One that another worker has taken
     over since is left to it."""
-    if not ids:
-        return 0
-    d = DELIVERIES.c
-    result = conn.execute(
-        update(DELIVERIES)
-        .where(_among(conn, d.id, ids), d.status == "in_flight", d.claimed_by == worker_id)
-        .values(lease_until=until, updated_at=now)
-    )
-    return int(result.rowcount)
+    return _update_held(conn, worker_id, ids, lease_until=until, updated_at=now)
 
 
 def release(conn: Connection, worker_id: str, ids: Sequence[int], now: datetime) -> int:
     """Hand back deliveries this worker claimed but will not attempt (it is stopping): pending and
     due now, no attempt counted, for any worker to take at once. The count released."""
+    values = {"next_attempt_at": now, "lease_until": None, "claimed_by": None, "updated_at": now}
+    return _update_held(conn, worker_id, ids, status="pending", **values)
+
+
+def _update_held(conn: Connection, worker_id: str, ids: Sequence[int], **values: Any) -> int:
+    """Set `values` on those of `ids` still in flight with this worker; the count updated."""
     if not ids:
         return 0
     d = DELIVERIES.c
-    result = conn.execute(
-        update(DELIVERIES)
-        .where(_among(conn, d.id, ids), d.status == "in_flight", d.claimed_by == worker_id)
-        .values(status="pending", next_attempt_at=now, lease_until=None, claimed_by=None, updated_at=now)
-    )
-    return int(result.rowcount)
+    held = update(DELIVERIES).where(_among(conn, d.id, ids), d.status == "in_flight", d.claimed_by == worker_id)
+    return int(conn.execute(held.values(**values)).rowcount)
 
 
 def _error_text(result: AttemptResult) -> str | None:
