@@ -36,6 +36,7 @@ from alerts.outbox import (
     FanOut,
     Lease,
     Recorded,
+    cancel_orphans,
     claim,
     fan_out,
     record,
@@ -249,6 +250,8 @@ class _Pass:
         notices = min(FAN_OUT_BATCH, self.config.batch_size)
         done: FanOut | None = None
         with self._write() as conn:
+            if reclaim:  # housekeeping at the same pace as looking for expired leases
+                cancel_orphans(conn, now)
             claimed = claim(conn, self.worker_id, now, limit, self.config.claim_lease, exclude, reclaim=reclaim)
             if len(claimed) < limit and self.unfanned:
                 taking = Counter(c.subscription_id for c in claimed)

@@ -463,3 +463,21 @@ def cancel_pending(conn: Connection, subscription_id: str, reason: str, now: dat
         .values(status="cancelled", last_error=reason, next_attempt_at=None, updated_at=now)
     )
     return int(result.rowcount)
+
+
+ORPHAN_WINDOW = timedelta(minutes=10)
+"""How far back `cancel_orphans` looks for subscriptions made inactive."""
+
+
+def cancel_orphans(conn: Connection, now: datetime) -> int:
+    """Cancel the pending deliveries of subscriptions made inactive in the last `ORPHAN_WINDOW`;
+    the count cancelled. On PostgreSQL a fan-out that read a subscription as active can commit its
+    new rows just after the subscription was disabled or deleted, whose own cancelling could not
+    see them yet: no claim takes them (claims skip inactive subscriptions), so without this they
+    would stay pending for good."""
+    s = SUBSCRIPTIONS.c
+    recent = select(s.id, s.disabled_reason).where(s.active.is_(False), s.disabled_at >= now - ORPHAN_WINDOW)
+    return sum(
+        cancel_pending(conn, row.id, f"subscription inactive: {row.disabled_reason}", now)
+        for row in conn.execute(recent).all()
+    )

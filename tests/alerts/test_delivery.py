@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from standardwebhooks.webhooks import Webhook
 
 from alerts import delivery, outbox
@@ -21,7 +21,7 @@ from alerts.config import AlertsConfig
 from alerts.deliveries import get_delivery, list_deliveries, recover, retry_delivery
 from alerts.delivery import deliver_once, run_deliveries, send_test
 from alerts.notices import NOTICES
-from alerts.outbox import DELIVERIES, fan_out
+from alerts.outbox import DELIVERIES, SUBSCRIPTIONS, fan_out
 from alerts.policy import AttemptResult
 from alerts.sqltypes import utcnow
 from alerts.subscriptions import get_subscription, rotate_secret
@@ -200,6 +200,21 @@ def test_stopping_records_a_request_done_before_its_callback_ran(sqlite_engine: 
 
     asyncio.run(wind_down())
     assert _delivery_statuses(sqlite_engine) == {"delivered": 1}
+
+
+def test_a_pass_cancels_what_a_racing_fan_out_left_for_an_inactive_subscription(
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    now = utcnow()
+    gone = subscribe(sqlite_engine, config, now, receiver.url("/gone")).subscription.id
+    publish_many(sqlite_engine, [notice("a", now)], now)
+    with sqlite_engine.begin() as conn:
+        fan_out(conn, now)
+        inactive = {"active": False, "disabled_reason": "deleted", "disabled_at": now}
+        conn.execute(update(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.id == gone).values(**inactive))
+    _run(sqlite_engine, config, now)
+    assert _delivery_statuses(sqlite_engine) == {"cancelled": 1}
+    assert receiver.at("/gone") == []
 
 
 def test_slack_and_discord_get_their_own_bodies(

@@ -10,7 +10,17 @@ from sqlalchemy import Engine, select, update
 
 from alerts.config import AlertsConfig
 from alerts.notices import NOTICES
-from alerts.outbox import DELIVERIES, SUBSCRIPTIONS, SUCCESS_WRITE_EVERY, Lease, claim, fan_out, record
+from alerts.outbox import (
+    DELIVERIES,
+    ORPHAN_WINDOW,
+    SUBSCRIPTIONS,
+    SUCCESS_WRITE_EVERY,
+    Lease,
+    cancel_orphans,
+    claim,
+    fan_out,
+    record,
+)
 from alerts.policy import AttemptResult
 from alerts.subscriptions import update_subscription
 from tests.alerts.helpers import notice, publish_many, subscribe
@@ -143,6 +153,31 @@ def _backlog(engine: Engine, config: AlertsConfig, count: int) -> str:
     with _write(engine) as conn:
         fan_out(conn, NOW)
     return sub
+
+
+def test_pending_rows_of_a_subscription_made_inactive_meanwhile_are_cancelled(
+    engine: Engine, config: AlertsConfig
+) -> None:
+    """On PostgreSQL a fan-out can commit rows for a subscription deleted while it ran (the delete's
+    cancelling could not see them): the sweep cancels them instead of leaving them pending for good."""
+    gone = subscribe(engine, config, NOW, "https://hooks.example.org/gone").subscription.id
+    long_gone = subscribe(engine, config, NOW, "https://hooks.example.org/long-gone").subscription.id
+    kept = subscribe(engine, config, NOW, "https://hooks.example.org/kept").subscription.id
+    publish_many(engine, [notice(f"n{i}", NOW) for i in range(3)], NOW)
+    with _write(engine) as conn:
+        fan_out(conn, NOW)
+        # As a racing delete leaves them: inactive, but their new rows still pending.
+        for sub, at in ((gone, NOW), (long_gone, NOW - ORPHAN_WINDOW - timedelta(minutes=1))):
+            inactive = {"active": False, "disabled_reason": "deleted", "disabled_at": at}
+            conn.execute(update(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.id == sub).values(**inactive))
+    with _write(engine) as conn:
+        assert cancel_orphans(conn, NOW + timedelta(seconds=5)) == 3
+    d = DELIVERIES.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(d.subscription_id, d.status, d.last_error)).all()
+    assert sorted({(r.subscription_id, r.status, r.last_error) for r in rows}) == sorted(
+        [(gone, "cancelled", "subscription inactive: deleted"), (long_gone, "pending", None), (kept, "pending", None)]
+    )
 
 
 def test_two_concurrent_claimers_never_claim_the_same_row(engine: Engine, config: AlertsConfig) -> None:
