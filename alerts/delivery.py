@@ -220,7 +220,8 @@ class _Pass:
         self.held: Counter[str] = Counter()
         self.caps: dict[str, int] = {}
         self.next_reclaim = 0.0
-        self.renew_at = self.start + config.claim_lease.total_seconds() / 2  # monotonic
+        self.renew_every = config.claim_lease.total_seconds() / 2  # leases are renewed at half-life
+        self.renew_at = self.start + self.renew_every  # monotonic
         self.unfanned = True  # whether notices may wait to be fanned out (the last fan-out was full)
 
     def now(self) -> datetime:
@@ -322,7 +323,7 @@ class _Pass:
             done, self.finished = self.finished, []
             more = True
             if self.tasks and time.monotonic() >= self.renew_at:
-                self.renew_at = time.monotonic() + self.config.claim_lease.total_seconds() / 2
+                self.renew_at = time.monotonic() + self.renew_every
                 await asyncio.to_thread(self._renew, self.now(), [c.id for c in self.tasks.values()])
             if not done:
                 await asyncio.to_thread(self._fan_out, self.now())

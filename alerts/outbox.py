@@ -131,19 +131,7 @@ def fan_out(conn: Connection, now: datetime, limit: int = 500, lease: Lease | No
     ids: dict[str, int] = {row.webhook_id: row.id for row in inserted}
     by_id = {notice.id: notice for notice in notices}
     claimed = [
-        Claimed(
-            id=ids[row["webhook_id"]],
-            webhook_id=row["webhook_id"],
-            subscription_id=sub.id,
-            attempts=0,
-            notice_type=by_id[row["notice_id"]].type,
-            payload=by_id[row["notice_id"]].payload,
-            url=sub.url,
-            format=sub.format,
-            keys=signing_keys(sub.secret, sub.previous_secret, sub.previous_secret_expires_at, now),
-            concurrency=sub.concurrency,
-            timeout_seconds=sub.timeout_seconds,
-        )
+        _claimed(ids[row["webhook_id"]], row["webhook_id"], sub.id, 0, by_id[row["notice_id"]], sub, now)
         for row, sub in taken
         if row["webhook_id"] in ids  # one that existed already was neither inserted nor leased
     ]
@@ -215,22 +203,27 @@ def claim(
         .where(_among(conn, d.id, ids))
         .order_by(d.id)
     ).all()
-    return [
-        Claimed(
-            id=row.id,
-            webhook_id=row.webhook_id,
-            subscription_id=row.subscription_id,
-            attempts=row.attempts,
-            notice_type=row.type,
-            payload=row.payload,
-            url=row.url,
-            format=row.format,
-            keys=signing_keys(row.secret, row.previous_secret, row.previous_secret_expires_at, now),
-            concurrency=row.concurrency,
-            timeout_seconds=row.timeout_seconds,
-        )
-        for row in rows
-    ]
+    return [_claimed(row.id, row.webhook_id, row.subscription_id, row.attempts, row, row, now) for row in rows]
+
+
+def _claimed(
+    delivery_id: int, webhook_id: str, subscription_id: str, attempts: int, notice: Any, sub: Any, now: datetime
+) -> Claimed:
+    """A `Claimed` from a notice's `type` and `payload` and a subscription's columns (rows of a
+    claim's join or of a fan-out's reads)."""
+    return Claimed(
+        id=delivery_id,
+        webhook_id=webhook_id,
+        subscription_id=subscription_id,
+        attempts=attempts,
+        notice_type=notice.type,
+        payload=notice.payload,
+        url=sub.url,
+        format=sub.format,
+        keys=signing_keys(sub.secret, sub.previous_secret, sub.previous_secret_expires_at, now),
+        concurrency=sub.concurrency,
+        timeout_seconds=sub.timeout_seconds,
+    )
 
 
 def _take(

@@ -75,10 +75,11 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-        if not isinstance(moment, datetime):
+        if isinstance(value, str):
+            return _stored(value)
+        if not isinstance(value, datetime):
             raise TypeError(f"expected a datetime from the database, got {value!r}")
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @functools.lru_cache(maxsize=1024)
