@@ -10,10 +10,10 @@ thousands of rows are one statement each.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, FromClause, Row, Table, bindparam, func, select
+from sqlalchemy import Connection, Row, Table, bindparam, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeEngine
 
@@ -38,46 +38,58 @@ def rows_source(conn: Connection, columns: Sequence[tuple[str, TypeEngine[Any]]]
     return select(*(func.json_extract(items.c.value, f"$[{i}]").label(name) for i, name in enumerate(names))).subquery()
 
 
-def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, unique: Sequence[str] = ()) -> int:
-    """Insert `rows` (dicts with the same keys), skipping those that collide on `unique`; the count
-    inserted. One statement on PostgreSQL (`INSERT ... SELECT` from `rows_source`); an executemany
-    on SQLite, which sqlite3 runs in C."""
+def insert_rows(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    shared: Mapping[str, Any] | None = None,
+    unique: Sequence[str] = (),
+) -> int:
+    """Insert `rows` (tuples of the values of `columns`), each also with the `shared` values (bound
+    once for the batch), skipping those that collide on `unique`; the count inserted."""
     if not rows:
         return 0
-    if conn.dialect.name != "postgresql":
-        return int(conn.execute(_insert(conn, table, unique), list(rows)).rowcount)
-    return len(insert_returning(conn, table, rows, [next(iter(rows[0]))], unique=unique))
+    statement = _insert_from(conn, table, columns, rows, shared or {}, unique)
+    # An INSERT's row count is kept only when asked for (psycopg's cursor is closed by then).
+    return int(conn.execute(statement, execution_options={"preserve_rowcount": True}).rowcount)
 
 
 def insert_returning(
     conn: Connection,
     table: Table,
-    rows: Sequence[dict[str, Any]],
     columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    returning: Sequence[str],
     *,
+    shared: Mapping[str, Any] | None = None,
     unique: Sequence[str] = (),
 ) -> Sequence[Row[Any]]:
-    """`insert_rows`, returning `columns` of the rows inserted, in no particular order. On SQLite,
-    SQLAlchemy batches the rows into multi-row VALUES statements (as cheap per row, measured)."""
+    """`insert_rows`, returning the `returning` columns of the rows inserted, in no particular order."""
     if not rows:
         return []
-    returned = [table.c[c] for c in columns]
-    if conn.dialect.name != "postgresql":
-        return conn.execute(_insert(conn, table, unique).returning(*returned), list(rows)).all()
-    names = list(rows[0])
-    source: FromClause = rows_source(conn, [(c, table.c[c].type) for c in names], [[r[c] for c in names] for r in rows])
-    statement = _insert(conn, table, unique, select(*(source.c[c] for c in names)), names)
-    return conn.execute(statement.returning(*returned)).all()
+    statement = _insert_from(conn, table, columns, rows, shared or {}, unique)
+    return conn.execute(statement.returning(*(table.c[c] for c in returning))).all()
 
 
-def _insert(
-    conn: Connection, table: Table, unique: Sequence[str], source: Any = None, names: Sequence[str] = ()
+def _insert_from(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    shared: Mapping[str, Any],
+    unique: Sequence[str],
 ) -> Any:
-    """INSERT into `table` (from `source` if given), doing nothing on a collision on `unique`."""
+    """INSERT into `table` from `rows_source` (one statement, whatever the number of rows), doing
+    nothing on a collision on `unique`."""
+    source = rows_source(conn, [(c, table.c[c].type) for c in columns], rows)
+    values = [source.c[c] for c in columns]
+    values += [bindparam(f"shared_{name}", value, type_=table.c[name].type) for name, value in shared.items()]
+    # SQLite reads `ON CONFLICT` after a bare `SELECT ... FROM` as a join's constraint: a WHERE ends it.
+    select_from = select(*values).where(true())
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    if source is not None:
-        statement = statement.from_select(list(names), source)
+    statement = dialect.insert(table).from_select([*columns, *shared], select_from)
     if unique:
         statement = statement.on_conflict_do_nothing(index_elements=list(unique))
     return statement

@@ -70,7 +70,7 @@ class Request(NamedTuple):
 
 def build_request(claimed: Claimed, timestamp: datetime, config: AlertsConfig) -> Request:
     """The body and headers of a claimed delivery: signed Standard Webhooks headers for `standard`."""
-    body = formats.encode(formats.render(claimed.format, claimed.payload))
+    body = formats.body(claimed.format, claimed.payload_json)
     headers = {"content-type": "application/json", "user-agent": USER_AGENT}
     if claimed.format == "standard" and claimed.keys:
         headers.update(signing.headers(claimed.webhook_id, timestamp, body, claimed.keys))
@@ -427,7 +427,7 @@ async def send_test(
         subscription_id=subscription_id,
         attempts=0,
         notice_type="test.ping",
-        payload=payload,
+        payload_json=formats.encode(payload),
         url=row.url,
         format=row.format,
         keys=signing_keys(row.secret, row.previous_secret, row.previous_secret_expires_at, moment),

@@ -23,6 +23,15 @@ def encode(body: Any) -> str:
     return _ENCODER.encode(body)
 
 
+def body(fmt: str, payload_json: str) -> str:
+    """The request body of a notice whose payload is stored as `payload_json`, in format `fmt`.
+    A `standard` body is the stored text itself: engines from `timeline.db` store JSON as `encode`
+    writes it, so nothing is decoded and encoded again per delivery."""
+    if fmt == "standard":
+        return payload_json
+    return encode(render(fmt, json.loads(payload_json)))
+
+
 def render(fmt: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The JSON body to send for a notice `payload` (`{"type", "timestamp", "data"}`) in format `fmt`."""
     if fmt == "standard":

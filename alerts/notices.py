@@ -74,8 +74,8 @@ def publish(conn: Connection, notices: Iterable[NewNotice], now: datetime) -> li
         )
         new = conn.execute(statement, rows[start : start + 500]).all()
         created.extend(key for _, key in new)
-        pairs = [{"notice_id": notice_id, "subject": subject} for notice_id, key in new for subject in subjects[key]]
-        insert_rows(conn, NOTICE_SUBJECTS, pairs)
+        pairs = [(notice_id, subject) for notice_id, key in new for subject in subjects[key]]
+        insert_rows(conn, NOTICE_SUBJECTS, ("notice_id", "subject"), pairs)
     if created and conn.dialect.name == "postgresql":
         conn.execute(select(func.pg_notify(CHANNEL, "")))
     return created

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Integer, Table, bindparam, func, literal_column, select, update
+from sqlalchemy import Connection, Integer, Table, Text, bindparam, cast, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql
 
 from alerts.bulk import insert_returning, insert_rows
@@ -27,6 +27,7 @@ from alerts.notices import NOTICES, NewNotice, publish
 from alerts.picking import picked
 from alerts.policy import AttemptResult, Decision, Filters, decide, should_disable, wants
 from alerts.signing import new_webhook_id
+from alerts.sqltypes import json_strings
 
 SUBSCRIPTIONS: Table = Subscription.__table__  # type: ignore[attr-defined]
 DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
@@ -52,14 +53,15 @@ def _among(conn: Connection, column: Any, ids: Sequence[int]) -> Any:
 
 class Claimed(NamedTuple):
     """A delivery leased to this worker, with all it takes to send it. (A named tuple: one is made
-    per delivery, at half the cost of a frozen dataclass.)"""
+    per delivery, at half the cost of a frozen dataclass.) `payload_json` is the notice's payload as
+    stored: the body of a `standard` delivery as it is (see `alerts.formats.body`)."""
 
     id: int
     webhook_id: str
     subscription_id: str
     attempts: int
     notice_type: str
-    payload: dict[str, Any]
+    payload_json: str
     url: str
     format: str
     keys: tuple[str, ...]
@@ -96,7 +98,7 @@ def fan_out(conn: Connection, now: datetime, limit: int = 500, lease: Lease | No
     found nothing due saves a claim's update of every row and its second read of the notice."""
     n = NOTICES.c
     pending = select(n.id).where(n.fanned_out_at.is_(None)).order_by(n.id).limit(limit)
-    returned = [n.id, n.type, n.tags, n.subjects, *([n.payload] if lease else [])]
+    returned = [n.id, n.type, _text(n.tags), _text(n.subjects), *([_text(n.payload)] if lease else [])]
     notices = conn.execute(
         update(NOTICES).where(picked(conn, n.id, pending, NOTICES)).values(fanned_out_at=now).returning(*returned)
     ).all()
@@ -106,55 +108,62 @@ def fan_out(conn: Connection, now: datetime, limit: int = 500, lease: Lease | No
         row.id: (row, Filters(tuple(row.events), tuple(row.tags), tuple(row.subjects)))
         for row in conn.execute(select(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.active.is_(True)))
     }
-    rows = [
-        {
-            "notice_id": notice.id,
-            "subscription_id": sub_id,
-            "webhook_id": new_webhook_id(),
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "lease_until": None,
-            "claimed_by": None,
-            "created_at": now,
-            "updated_at": now,
-        }
+    pairs = [
+        (notice, sub_id)
         for notice in sorted(notices, key=lambda r: r.id)
         for sub_id, (_, filters) in subscriptions.items()
-        if wants(filters, notice.type, notice.tags or (), notice.subjects or ())
+        if wants(filters, notice.type, json_strings(notice.tags), json_strings(notice.subjects))
     ]
+    columns = ("notice_id", "subscription_id", "webhook_id")
     unique = ("notice_id", "subscription_id")
+    fresh = {
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "lease_until": None,
+        "claimed_by": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    taken, left = _lease(pairs, lease, subscriptions) if lease is not None else ([], pairs)
+    rows = [(notice.id, sub_id, new_webhook_id()) for notice, sub_id in left]
+    created = insert_rows(conn, DELIVERIES, columns, rows, shared=fresh, unique=unique)
     if lease is None:
-        return FanOut(len(notices), insert_rows(conn, DELIVERIES, rows, unique=unique))
-    taken = _lease(rows, lease, {sub_id: row for sub_id, (row, _) in subscriptions.items()})
-    inserted = insert_returning(conn, DELIVERIES, rows, ("webhook_id", "id"), unique=unique)
+        return FanOut(len(notices), created)
+    rows = [(notice.id, sub_id, new_webhook_id()) for notice, sub_id in taken]
+    leased = {**fresh, "status": "in_flight", "lease_until": lease.until, "claimed_by": lease.worker_id}
+    inserted = insert_returning(conn, DELIVERIES, columns, rows, ("webhook_id", "id"), shared=leased, unique=unique)
     ids: dict[str, int] = {row.webhook_id: row.id for row in inserted}
-    by_id = {notice.id: notice for notice in notices}
-    claimed = [
-        _claimed(ids[row["webhook_id"]], row["webhook_id"], sub.id, 0, by_id[row["notice_id"]], sub, now)
-        for row, sub in taken
-        if row["webhook_id"] in ids  # one that existed already was neither inserted nor leased
-    ]
-    return FanOut(len(notices), len(ids), claimed)
-
-
-def _lease(rows: list[dict[str, Any]], lease: Lease, subscriptions: dict[str, Any]) -> list[tuple[dict[str, Any], Any]]:
-    """Mark the first `rows` that `lease` allows as in flight for its worker; those rows, each with
-    its subscription."""
-    taken: list[tuple[dict[str, Any], Any]] = []
-    left: dict[str, int] = {}
-    for row in rows:
-        if len(taken) >= lease.room:
-            break
-        sub = subscriptions[row["subscription_id"]]
-        if sub.id not in left:
-            left[sub.id] = lease.room_for(sub.id, sub.concurrency, sub.timeout_seconds)
-        if left[sub.id] <= 0:
+    keys: dict[str, tuple[str, ...]] = {}
+    claimed = []
+    for (_, sub_id, webhook_id), (notice, _) in zip(rows, taken, strict=True):
+        if webhook_id not in ids:  # one that existed already was neither inserted nor leased
             continue
-        left[sub.id] -= 1
-        row.update(status="in_flight", lease_until=lease.until, claimed_by=lease.worker_id)
-        taken.append((row, sub))
-    return taken
+        sub = subscriptions[sub_id][0]
+        claimed.append(_claimed(ids[webhook_id], webhook_id, sub_id, 0, notice, sub, _keys(keys, sub_id, sub, now)))
+    return FanOut(len(notices), created + len(ids), claimed)
+
+
+def _lease(
+    pairs: list[tuple[Any, str]], lease: Lease, subscriptions: dict[str, tuple[Any, Filters]]
+) -> tuple[list[tuple[Any, str]], list[tuple[Any, str]]]:
+    """The (notice, subscription id) pairs `lease` lets its worker take at once, in order, and the
+    others."""
+    taken: list[tuple[Any, str]] = []
+    left: list[tuple[Any, str]] = []
+    room: dict[str, int] = {}
+    for pair in pairs:
+        sub_id = pair[1]
+        if len(taken) < lease.room:
+            if sub_id not in room:
+                sub = subscriptions[sub_id][0]
+                room[sub_id] = lease.room_for(sub_id, sub.concurrency, sub.timeout_seconds)
+            if room[sub_id] > 0:
+                room[sub_id] -= 1
+                taken.append(pair)
+                continue
+        left.append(pair)
+    return taken, left
 
 
 def claim(
@@ -189,7 +198,7 @@ def claim(
             d.subscription_id,
             d.attempts,
             n.type,
-            n.payload,
+            _text(n.payload),
             s.url,
             s.format,
             s.secret,
@@ -203,11 +212,34 @@ def claim(
         .where(_among(conn, d.id, ids))
         .order_by(d.id)
     ).all()
-    return [_claimed(row.id, row.webhook_id, row.subscription_id, row.attempts, row, row, now) for row in rows]
+    keys: dict[str, tuple[str, ...]] = {}
+    return [
+        _claimed(
+            row.id,
+            row.webhook_id,
+            row.subscription_id,
+            row.attempts,
+            row,
+            row,
+            _keys(keys, row.subscription_id, row, now),
+        )
+        for row in rows
+    ]
+
+
+def _text(column: Any) -> Any:
+    """A JSON column read as its stored text (labelled as the column): decoded only where needed."""
+    return cast(column, Text).label(column.name)
 
 
 def _claimed(
-    delivery_id: int, webhook_id: str, subscription_id: str, attempts: int, notice: Any, sub: Any, now: datetime
+    delivery_id: int,
+    webhook_id: str,
+    subscription_id: str,
+    attempts: int,
+    notice: Any,
+    sub: Any,
+    keys: tuple[str, ...],
 ) -> Claimed:
     """A `Claimed` from a notice's `type` and `payload` and a subscription's columns (rows of a
     claim's join or of a fan-out's reads)."""
@@ -217,13 +249,23 @@ def _claimed(
         subscription_id=subscription_id,
         attempts=attempts,
         notice_type=notice.type,
-        payload=notice.payload,
+        payload_json=notice.payload,
         url=sub.url,
         format=sub.format,
-        keys=signing_keys(sub.secret, sub.previous_secret, sub.previous_secret_expires_at, now),
+        keys=keys,
         concurrency=sub.concurrency,
         timeout_seconds=sub.timeout_seconds,
     )
+
+
+def _keys(known: dict[str, tuple[str, ...]], subscription_id: str, sub: Any, now: datetime) -> tuple[str, ...]:
+    """`signing_keys` of a subscription's columns in `sub`, worked out once per subscription in `known`."""
+    keys = known.get(subscription_id)
+    if keys is None:
+        keys = known[subscription_id] = signing_keys(
+            sub.secret, sub.previous_secret, sub.previous_secret_expires_at, now
+        )
+    return keys
 
 
 def _take(
@@ -276,18 +318,18 @@ def record(
     insert_rows(
         conn,
         ATTEMPTS,
+        ("delivery_id", "status_code", "latency_ms", "response_excerpt", "error"),
         [
-            {
-                "delivery_id": c.id,
-                "at": now,
-                "status_code": r.status_code,
-                "latency_ms": round(r.latency_ms, 3),
-                "response_excerpt": r.excerpt[:EXCERPT_CHARS] if r.excerpt is not None else None,
-                "error": r.error,
-                "worker": worker_id,
-            }
+            (
+                c.id,
+                r.status_code,
+                round(r.latency_ms, 3),
+                r.excerpt[:EXCERPT_CHARS] if r.excerpt is not None else None,
+                r.error,
+            )
             for c, r, _ in decisions
         ],
+        shared={"at": now, "worker": worker_id},
     )
     _write_outcomes(conn, worker_id, now, decisions)
     disabled = _update_health(conn, now, decisions, config.disable_after)

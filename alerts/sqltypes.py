@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -87,6 +88,13 @@ def _stored(text: str) -> datetime:
     """An instant as SQLite holds it (naive UTC, or with an offset if written by hand), aware UTC."""
     moment = datetime.fromisoformat(text)
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=1024)
+def json_strings(text: str | None) -> tuple[str, ...]:
+    """A JSON list of strings read as its stored text (`CAST(column AS TEXT)`), decoded once per
+    distinct text: the rows of a batch share a handful of tag lists."""
+    return () if text is None else tuple(json.loads(text) or ())
 
 
 def utcnow() -> datetime:

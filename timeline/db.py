@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 import alerts.models
 import timeline.feeds.models
 import timeline.models
+from alerts.formats import encode
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Advisory lock keys (PostgreSQL): any fixed numbers, distinct from each other.
@@ -24,16 +25,19 @@ MODEL_MODULES = (alerts.models, timeline.models, timeline.feeds.models)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`. SQLite gets WAL, a busy timeout and foreign keys; its folder is created."""
+    """An engine for `url`. SQLite gets WAL, a busy timeout and foreign keys; its folder is created.
+    JSON is stored compact, as webhook bodies are sent (a notice's stored payload is its body)."""
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=encode, **kwargs
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=True, json_serializer=encode, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

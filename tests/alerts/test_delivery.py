@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select, text, update
 from standardwebhooks.webhooks import Webhook
 
 from alerts import delivery, outbox
@@ -33,24 +33,22 @@ def _run(engine: Engine, config: AlertsConfig, now: datetime | None = None, work
     return asyncio.run(run_deliveries(engine, config, now or utcnow(), worker))
 
 
-def test_a_standard_delivery_is_signed_compact_json(
-    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
-) -> None:
+def test_a_standard_delivery_is_signed_compact_json(engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
     now = utcnow()
-    sub = subscribe(sqlite_engine, config, now, receiver.url())
-    publish_many(sqlite_engine, [notice("a", now, tags=["x"])], now)
-    stats = deliver_once(sqlite_engine, config, now, "w1")
+    sub = subscribe(engine, config, now, receiver.url())
+    publish_many(engine, [notice("a", now, tags=["x"])], now)
+    stats = deliver_once(engine, config, now, "w1")
     assert (stats.notices, stats.created, stats.delivered) == (1, 1, 1)
     (got,) = receiver.received
     payload = Webhook(sub.secret).verify(got.body, got.headers)
-    with sqlite_engine.connect() as conn:
+    with engine.connect() as conn:
         stored = conn.execute(select(NOTICES.c.payload)).scalar_one()
     assert payload == stored
     assert got.body == json.dumps(stored, separators=(",", ":"), ensure_ascii=False)
     assert "café" in got.body
     assert got.headers["webhook-id"].startswith("msg_")
     assert got.headers["Content-Type"] == "application/json"
-    with sqlite_engine.connect() as conn:
+    with engine.connect() as conn:
         (delivery,) = list_deliveries(conn)
         detail = get_delivery(conn, delivery.id)
         view = get_subscription(conn, sub.subscription.id)
@@ -215,6 +213,25 @@ def test_a_pass_cancels_what_a_racing_fan_out_left_for_an_inactive_subscription(
     _run(sqlite_engine, config, now)
     assert _delivery_statuses(sqlite_engine) == {"cancelled": 1}
     assert receiver.at("/gone") == []
+
+
+def test_a_payload_stored_in_another_json_layout_is_sent_as_stored(
+    engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    """A standard body is the stored text: a notice written by an older version (default
+    `json.dumps`: spaces, escaped non-ASCII) goes out exactly so, signed over those bytes."""
+    now = utcnow()
+    sub = subscribe(engine, config, now, receiver.url())
+    publish_many(engine, [notice("a", now, tags=["x"])], now)
+    with engine.begin() as conn:
+        stored = conn.execute(select(NOTICES.c.payload)).scalar_one()
+        spaced = json.dumps(stored)
+        as_json = "CAST(:text AS json)" if engine.dialect.name == "postgresql" else ":text"
+        conn.execute(text(f"UPDATE notices SET payload = {as_json}"), {"text": spaced})
+    assert deliver_once(engine, config, now, "w1").delivered == 1
+    (got,) = receiver.received
+    assert got.body == spaced and ": " in spaced and "\\u00e9" in spaced
+    assert Webhook(sub.secret).verify(got.body, got.headers) == stored
 
 
 def test_slack_and_discord_get_their_own_bodies(

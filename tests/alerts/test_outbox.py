@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from datetime import UTC, datetime, timedelta
@@ -114,7 +115,8 @@ def test_a_fan_out_with_a_lease_takes_what_its_worker_has_room_for(engine: Engin
     for taken in done.taken:
         assert taken.webhook_id == stored[taken.id].webhook_id
         assert taken.subscription_id == stored[taken.id].subscription_id
-        assert taken.payload == payloads[stored[taken.id].notice_id] and taken.notice_type == "milestone.due"
+        assert json.loads(taken.payload_json) == payloads[stored[taken.id].notice_id]
+        assert taken.notice_type == "milestone.due"
         assert taken.attempts == 0
         if taken.subscription_id == wide.subscription.id:
             assert (taken.url, taken.keys) == ("https://hooks.example.org/wide", (wide.secret,))

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, Row, Table, Text, cast, select, updat
 
 from alerts.bulk import rows_source
 from alerts.picking import picked
+from alerts.sqltypes import json_strings
 from timeline.db import write_transaction
 from timeline.feeds.config import FeedSpec, load_feeds
 from timeline.feeds.decide import FeedState
@@ -97,18 +98,13 @@ columns come last, in the order of FeedState's fields (a test keeps them so)."""
 _CONFIG_WIDTH = len(_ROW_COLUMNS) - len(_STATE_COLUMNS)
 _AS_TEXT = frozenset({"rule", "milestones", "tags"})
 """JSON columns a claim reads as text: thousands of feeds share a handful of values, decoded once each
-(`_rule`, `_names`) instead of once per row."""
+(`_rule`, `json_strings`) instead of once per row."""
 _CLAIMED = tuple(cast(FEEDS.c[c], Text).label(c) if c in _AS_TEXT else FEEDS.c[c] for c in _ROW_COLUMNS)
 
 
 @functools.lru_cache(maxsize=1024)
 def _rule(text: str | None) -> Rule | None:
     return None if text is None else Rule.from_dict(json.loads(text))
-
-
-@functools.lru_cache(maxsize=1024)
-def _names(text: str | None) -> tuple[str, ...]:
-    return () if text is None else tuple(json.loads(text) or ())
 
 
 def to_row(row: Row[Any]) -> FeedRow:
@@ -123,8 +119,8 @@ def to_row(row: Row[Any]) -> FeedRow:
         timeout=timeout,
         max_bytes=max_bytes,
         rule=_rule(rule),
-        milestones=_names(milestones),
-        tags=_names(tags),
+        milestones=json_strings(milestones),
+        tags=json_strings(tags),
         notify_backlog=backlog,
         notify_updates=updates,
         backlog_done=done,
