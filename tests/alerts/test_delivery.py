@@ -179,25 +179,41 @@ def test_the_leases_of_deliveries_still_waiting_are_renewed(sqlite_engine: Engin
     assert len(expired) == 12 and max(expired) == 0
 
 
-def test_stopping_records_a_request_done_before_its_callback_ran(sqlite_engine: Engine, config: AlertsConfig) -> None:
-    """A request can finish in the same turn of the loop as the stop's grace runs out: done, but its
-    done-callback not yet run. The wind-down records it all the same; nothing stays in flight."""
+def test_stopping_finishes_what_is_in_flight_and_releases_the_queue(sqlite_engine: Engine, receiver: Receiver) -> None:
+    """A stop during a pass: the request in flight is answered and recorded; the ones queued behind
+    it (concurrency 1) are not started, and go back pending for any worker to take at once."""
+    config = AlertsConfig(allow_private=True, timeout=timedelta(seconds=3))
+    receiver.reply("/hook", Reply(delay=0.2))
+    now = utcnow()
+    subscribe(sqlite_engine, config, now, receiver.url(), concurrency=1)
+    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(3)], now)
+    stop = threading.Event()
+    receiver.on_request = lambda _: stop.set()
+    stats = asyncio.run(run_deliveries(sqlite_engine, config, now, "w1", stop=stop))
+    assert (stats.claimed, stats.delivered, len(receiver.received)) == (3, 1, 1)
+    assert _delivery_statuses(sqlite_engine) == {"delivered": 1, "pending": 2}
+    with sqlite_engine.connect() as conn:
+        released = conn.execute(select(DELIVERIES).where(DELIVERIES.c.status == "pending")).all()
+    assert {(d.attempts, d.claimed_by, d.next_attempt_at <= utcnow()) for d in released} == {(0, None, True)}
+
+
+def test_a_sender_that_breaks_fails_the_pass(
+    sqlite_engine: Engine, config: AlertsConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed attempt is a result; an exception out of a sender is a bug, and the pass raises it
+    instead of waiting for an outcome that will never come. The delivery stays leased (its lease
+    brings it back)."""
     now = utcnow()
     subscribe(sqlite_engine, config, now, "https://hooks.example.org/x")
     publish_many(sqlite_engine, [notice("a", now)], now)
-    stop = threading.Event()
 
-    async def wind_down() -> None:
-        work = delivery._Pass(sqlite_engine, config, now, "w1", delivery.Sender(config), random.Random(0), stop)
-        (claimed,) = work._claim(now, 10, set(), reclaim=True)
-        answered: asyncio.Future[AttemptResult] = asyncio.get_running_loop().create_future()
-        answered.set_result(AttemptResult(200, 1.0))
-        work.tasks[answered] = claimed  # type: ignore[index]
-        stop.set()
-        await work._wind_down()
+    async def broken(self: delivery.Sender, request: delivery.Request) -> AttemptResult:
+        raise RuntimeError("a bug in the sender")
 
-    asyncio.run(wind_down())
-    assert _delivery_statuses(sqlite_engine) == {"delivered": 1}
+    monkeypatch.setattr(delivery.Sender, "post", broken)
+    with pytest.raises(RuntimeError, match="a bug in the sender"):
+        _run(sqlite_engine, config, now)
+    assert _delivery_statuses(sqlite_engine) == {"in_flight": 1}
 
 
 def test_a_pass_cancels_what_a_racing_fan_out_left_for_an_inactive_subscription(
