@@ -85,6 +85,7 @@ class Sender:
         self.config = config
         self._session: aiohttp.ClientSession | None = None
         self._checked: set[str] = set()
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     async def __aenter__(self) -> Sender:
         connector = GuardedConnector(self.config.policy, limit=self.config.max_in_flight, limit_per_host=0)
@@ -107,11 +108,10 @@ class Sender:
         `AttemptResult` with an error."""
         if self._session is None:
             raise RuntimeError("Sender used outside `async with`")
+        timeout = self._timeouts.get(request.timeout)
+        if timeout is None:
+            timeout = self._timeouts[request.timeout] = aiohttp.ClientTimeout(total=request.timeout)
         start = time.perf_counter()
-
-        def elapsed() -> float:
-            return (time.perf_counter() - start) * 1000
-
         try:
             if request.url not in self._checked:
                 check_url(request.url, self.config.policy)
@@ -121,21 +121,22 @@ class Sender:
                 data=request.body.encode("utf-8"),
                 headers=request.headers,
                 allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=request.timeout),
+                timeout=timeout,
             ) as response:
                 excerpt = await response.content.read(EXCERPT_BYTES)
                 return AttemptResult(
                     status_code=response.status,
-                    latency_ms=elapsed(),
+                    latency_ms=(time.perf_counter() - start) * 1000,
                     retry_after=response.headers.get("Retry-After"),
                     excerpt=excerpt.decode("utf-8", "replace"),
                 )
         except TimeoutError:
-            return AttemptResult(None, elapsed(), error=f"timed out after {request.timeout:g}s", timed_out=True)
+            error, timed_out = f"timed out after {request.timeout:g}s", True
         except UnsafeTargetError as exc:
-            return AttemptResult(None, elapsed(), error=f"refused by the SSRF guard: {exc}")
+            error, timed_out = f"refused by the SSRF guard: {exc}", False
         except (aiohttp.ClientError, OSError, ValueError) as exc:
-            return AttemptResult(None, elapsed(), error=f"{type(exc).__name__}: {exc}".strip())
+            error, timed_out = f"{type(exc).__name__}: {exc}".strip(), False
+        return AttemptResult(None, (time.perf_counter() - start) * 1000, error=error, timed_out=timed_out)
 
 
 @dataclass

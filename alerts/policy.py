@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from fnmatch import fnmatchcase
-from typing import Literal
+from typing import Literal, NamedTuple
 
 #: Notices about the delivery machinery itself: tag and subject filters do not hide them.
 UNFILTERED_TYPES = frozenset({"subscription.disabled", "test.ping"})
@@ -47,9 +47,9 @@ def wants(filters: Filters, notice_type: str, tags: Sequence[str], subjects: Seq
     return not (filters.subjects and not set(filters.subjects).intersection(subjects))
 
 
-@dataclass(frozen=True)
-class AttemptResult:
-    """What one HTTP attempt came to. `status_code` is None when no answer came (`error` says why)."""
+class AttemptResult(NamedTuple):
+    """What one HTTP attempt came to. `status_code` is None when no answer came (`error` says why).
+    (A named tuple: one is made per request, at half the cost of a frozen dataclass.)"""
 
     status_code: int | None
     latency_ms: float
@@ -70,6 +70,9 @@ class Decision:
     status: Literal["delivered", "pending", "dead"]
     next_attempt_at: datetime | None = None
     disable_reason: str | None = None
+
+
+DELIVERED = Decision("delivered")
 
 
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
@@ -117,7 +120,7 @@ def decide(
     (`schedule[attempts - 1]`), and after the last step the delivery is dead.
     """
     if result.ok:
-        return Decision("delivered")
+        return DELIVERED
     if result.status_code == 410:
         return Decision("dead", disable_reason="the target answered 410 Gone")
     if attempts > len(schedule):
