@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Table, Text, cast, select, update
+from sqlalchemy import Connection, Engine, Row, Table, Text, bindparam, cast, select, update
 
-from alerts.bulk import rows_source
+from alerts.bulk import Columns, rows_params, rows_source
 from alerts.picking import picked
 from alerts.sqltypes import json_strings
 from timeline.db import write_transaction
@@ -312,15 +312,27 @@ def _update_claimed(
 ) -> int:
     """One UPDATE from `rows` ([feed id, claim token, *values of `columns`]), where the claim token
     still matches: the columns set, the claim cleared, `values` set on all. The count updated."""
-    keys = [("feed_id", FEEDS.c.id.type), ("token", FEEDS.c.claim_token.type)]
-    source = rows_source(conn, keys + [(c, FEEDS.c[c].type) for c in columns], rows)
-    statement = (
+    typed = _KEYS + tuple((c, FEEDS.c[c].type) for c in columns)
+    statement = _claimed_update(conn.dialect.name, typed, tuple(values))
+    params = rows_params(conn, typed, rows)
+    params.update({f"set_{name}": value for name, value in values.items()}, set_updated_at=now)
+    return int(conn.execute(statement, params).rowcount)
+
+
+_KEYS = (("feed_id", FEEDS.c.id.type), ("token", FEEDS.c.claim_token.type))
+
+
+@functools.lru_cache(maxsize=256)
+def _claimed_update(dialect: str, columns: Columns, values: tuple[str, ...]) -> Any:
+    """`_update_claimed`'s statement for these columns, built once (a poll cycle runs it per batch)."""
+    source = rows_source(dialect, columns)
+    bound = {name: bindparam(f"set_{name}", type_=FEEDS.c[name].type) for name in (*values, "updated_at")}
+    return (
         update(FEEDS)
         .where(FEEDS.c.id == source.c.feed_id, FEEDS.c.claim_token == source.c.token)
-        .values({c: source.c[c] for c in columns})
-        .values(claim_token=None, updated_at=now, **values)
+        .values({name: source.c[name] for name, _ in columns[len(_KEYS) :]})
+        .values(claim_token=None, **bound)
     )
-    return int(conn.execute(statement).rowcount)
 
 
 def apply_feeds_file(engine: Engine, path: Path, now: datetime) -> FeedsSync:
