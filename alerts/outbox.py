@@ -9,6 +9,7 @@ batches throughout: this is the hot path.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from collections.abc import Callable, Iterable, Sequence
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Integer, Table, Text, bindparam, cast, func, literal_column, select, update
+from sqlalchemy import Connection, Integer, String, Table, Text, bindparam, cast, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql
 
 from alerts.bulk import insert_returning, insert_rows
@@ -41,14 +42,127 @@ on (PostgreSQL's CPU per delivery doubled from one worker to two). A failure, an
 after one, are always written."""
 
 
-def _among(conn: Connection, column: Any, ids: Sequence[int]) -> Any:
-    """`column IN ids` as one parameter (a JSON array on SQLite, an array on PostgreSQL): a long
-    literal IN list costs more to build than the query costs to run."""
-    if conn.dialect.name == "postgresql":
-        return column == func.any(bindparam("among", list(ids), type_=postgresql.ARRAY(Integer)))
-    return column.in_(
-        select(literal_column("value")).select_from(func.json_each(bindparam("among", json.dumps(list(ids)))))
+def _among(dialect: str, column: Any) -> Any:
+    """`column IN ids` with the ids as one parameter, bound by `_ids` (a JSON array on SQLite, an
+    array on PostgreSQL): a long literal IN list costs more to build than the query costs to run."""
+    if dialect == "postgresql":
+        return column == func.any(bindparam("among", type_=postgresql.ARRAY(Integer)))
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam("among", type_=String()))))
+
+
+def _ids(conn: Connection, ids: Sequence[int]) -> dict[str, Any]:
+    """The parameter of `_among` for `ids`."""
+    return {"among": list(ids) if conn.dialect.name == "postgresql" else json.dumps(list(ids))}
+
+
+# The statements of the hot path, built once per dialect (and shape) with their values bound at
+# execution: building a statement and working out its cache key cost more than running it.
+
+
+@functools.cache
+def _fan_out_statement(dialect: str, with_payload: bool) -> Any:
+    """Mark the next `limit` notices not yet fanned out as fanned out at `now`, returning them."""
+    n = NOTICES.c
+    pending = select(n.id).where(n.fanned_out_at.is_(None)).order_by(n.id).limit(bindparam("limit", type_=Integer))
+    returned = [n.id, n.type, _text(n.tags), _text(n.subjects), *([_text(n.payload)] if with_payload else [])]
+    chosen = picked(dialect, n.id, pending, NOTICES)
+    return (
+        update(NOTICES)
+        .where(chosen)
+        .values(fanned_out_at=bindparam("now", type_=n.fanned_out_at.type))
+        .returning(*returned)
     )
+
+
+_ACTIVE_SUBSCRIPTIONS = select(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.active.is_(True))
+
+
+@functools.cache
+def _take_statement(dialect: str, expired: bool, skipping: bool) -> Any:
+    """Lease up to `limit` rows to `worker` until `until`: in flight with an expired lease (oldest
+    lease first) or pending and due (oldest due first), of active subscriptions, none of `skipped`
+    if `skipping`; returning their ids (see `picked` for why two workers never both take a row)."""
+    d, s = DELIVERIES.c, SUBSCRIPTIONS.c
+    by = bindparam("due_by", type_=d.next_attempt_at.type)
+    due, order = (
+        ((d.status == "in_flight", d.lease_until <= by), d.lease_until)
+        if expired
+        else ((d.status == "pending", d.next_attempt_at <= by), d.next_attempt_at)
+    )
+    query = select(d.id).join(SUBSCRIPTIONS, s.id == d.subscription_id).where(s.active.is_(True), *due).order_by(order)
+    if skipping:
+        query = query.where(d.subscription_id.not_in(bindparam("skipped", expanding=True)))
+    chosen = picked(dialect, d.id, query.limit(bindparam("limit", type_=Integer)), DELIVERIES)
+    leased = {
+        "status": "in_flight",
+        "lease_until": bindparam("until", type_=d.lease_until.type),
+        "claimed_by": bindparam("worker", type_=d.claimed_by.type),
+        "updated_at": bindparam("now", type_=d.updated_at.type),
+    }
+    return update(DELIVERIES).where(chosen).values(leased).returning(d.id)
+
+
+@functools.cache
+def _claimed_rows_statement(dialect: str) -> Any:
+    """The claimed deliveries `among`, each with its notice's type and payload and what its
+    subscription says about sending it."""
+    d, n, s = DELIVERIES.c, NOTICES.c, SUBSCRIPTIONS.c
+    return (
+        select(
+            d.id,
+            d.webhook_id,
+            d.subscription_id,
+            d.attempts,
+            n.type,
+            _text(n.payload),
+            s.url,
+            s.format,
+            s.secret,
+            s.previous_secret,
+            s.previous_secret_expires_at,
+            s.concurrency,
+            s.timeout_seconds,
+        )
+        .join(NOTICES, n.id == d.notice_id)
+        .join(SUBSCRIPTIONS, s.id == d.subscription_id)
+        .where(_among(dialect, d.id))
+        .order_by(d.id)
+    )
+
+
+@functools.cache
+def _delivered_statement(dialect: str) -> Any:
+    """Record the deliveries `among` that `worker` still holds as delivered with `code` at `now`."""
+    d = DELIVERIES.c
+    now = bindparam("now", type_=d.updated_at.type)
+    return (
+        update(DELIVERIES)
+        .where(_among(dialect, d.id), d.status == "in_flight", d.claimed_by == bindparam("worker"))
+        .values(
+            status="delivered",
+            next_attempt_at=None,
+            last_status_code=bindparam("code", type_=d.last_status_code.type),
+            last_error=None,
+            delivered_at=now,
+            attempts=d.attempts + 1,
+            lease_until=None,
+            claimed_by=None,
+            updated_at=now,
+        )
+    )
+
+
+_HEALTH = (
+    select(
+        SUBSCRIPTIONS.c.id,
+        SUBSCRIPTIONS.c.url,
+        SUBSCRIPTIONS.c.active,
+        SUBSCRIPTIONS.c.failing_since,
+        SUBSCRIPTIONS.c.last_success_at,
+    )
+    .where(SUBSCRIPTIONS.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(SUBSCRIPTIONS.c.id)
+)
 
 
 class Claimed(NamedTuple):
@@ -96,17 +210,13 @@ def fan_out(conn: Connection, now: datetime, limit: int = 500, lease: Lease | No
     New deliveries are pending, due now. With a `lease`, the first of them (in notice order) are
     leased to its worker instead, as a claim would, and come back in `taken`: a worker that has just
     found nothing due saves a claim's update of every row and its second read of the notice."""
-    n = NOTICES.c
-    pending = select(n.id).where(n.fanned_out_at.is_(None)).order_by(n.id).limit(limit)
-    returned = [n.id, n.type, _text(n.tags), _text(n.subjects), *([_text(n.payload)] if lease else [])]
-    notices = conn.execute(
-        update(NOTICES).where(picked(conn, n.id, pending, NOTICES)).values(fanned_out_at=now).returning(*returned)
-    ).all()
+    statement = _fan_out_statement(conn.dialect.name, lease is not None)
+    notices = conn.execute(statement, {"limit": limit, "now": now}).all()
     if not notices:
         return FanOut(0, 0)
     subscriptions = {
         row.id: (row, Filters(tuple(row.events), tuple(row.tags), tuple(row.subjects)))
-        for row in conn.execute(select(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.active.is_(True)))
+        for row in conn.execute(_ACTIVE_SUBSCRIPTIONS)
     }
     pairs = [
         (notice, sub_id)
@@ -179,39 +289,18 @@ def claim(
     """Lease up to `limit` due deliveries of active subscriptions to `worker_id` until `now + lease`:
     first (if `reclaim`) in-flight ones whose lease expired (their worker died), then pending ones
     whose time has come, oldest due first. `exclude` names subscriptions this worker has enough of."""
-    d = DELIVERIES.c
     skipped = sorted(set(exclude))
-    values = {"status": "in_flight", "lease_until": now + lease, "claimed_by": worker_id, "updated_at": now}
+    params: dict[str, Any] = {"due_by": now, "until": now + lease, "worker": worker_id, "now": now}
+    if skipped:
+        params["skipped"] = skipped
     ids: list[int] = []
     if reclaim:
-        ids = _take(conn, (d.status == "in_flight", d.lease_until <= now), d.lease_until, limit, skipped, values)
+        ids = _take(conn, True, limit, params)
     if len(ids) < limit:
-        due = (d.status == "pending", d.next_attempt_at <= now)
-        ids += _take(conn, due, d.next_attempt_at, limit - len(ids), skipped, values)
+        ids += _take(conn, False, limit - len(ids), params)
     if not ids:
         return []
-    n, s = NOTICES.c, SUBSCRIPTIONS.c
-    rows = conn.execute(
-        select(
-            d.id,
-            d.webhook_id,
-            d.subscription_id,
-            d.attempts,
-            n.type,
-            _text(n.payload),
-            s.url,
-            s.format,
-            s.secret,
-            s.previous_secret,
-            s.previous_secret_expires_at,
-            s.concurrency,
-            s.timeout_seconds,
-        )
-        .join(NOTICES, n.id == d.notice_id)
-        .join(SUBSCRIPTIONS, s.id == d.subscription_id)
-        .where(_among(conn, d.id, ids))
-        .order_by(d.id)
-    ).all()
+    rows = conn.execute(_claimed_rows_statement(conn.dialect.name), _ids(conn, ids)).all()
     keys: dict[str, tuple[str, ...]] = {}
     return [
         _claimed(
@@ -268,20 +357,10 @@ def _keys(known: dict[str, tuple[str, ...]], subscription_id: str, sub: Any, now
     return keys
 
 
-def _take(
-    conn: Connection, due: tuple[Any, ...], order: Any, limit: int, skipped: list[str], values: dict[str, Any]
-) -> list[int]:
-    """Set `values` on up to `limit` rows matching `due` (in `order`, which an index provides) whose
-    subscription is active and not in `skipped`; their ids (see `picked` for why two workers never
-    both take a row)."""
-    d, s = DELIVERIES.c, SUBSCRIPTIONS.c
-    query = select(d.id).join(SUBSCRIPTIONS, s.id == d.subscription_id).where(s.active.is_(True), *due).order_by(order)
-    if skipped:
-        query = query.where(d.subscription_id.not_in(skipped))
-    statement = (
-        update(DELIVERIES).where(picked(conn, d.id, query.limit(limit), DELIVERIES)).values(**values).returning(d.id)
-    )
-    return list(conn.execute(statement).scalars().all())
+def _take(conn: Connection, expired: bool, limit: int, params: dict[str, Any]) -> list[int]:
+    """Lease up to `limit` rows (with expired leases, or due); their ids (`_take_statement`)."""
+    statement = _take_statement(conn.dialect.name, expired, "skipped" in params)
+    return list(conn.execute(statement, {**params, "limit": limit}).scalars().all())
 
 
 def signing_keys(
@@ -364,16 +443,7 @@ def _write_outcomes(
         )
     for code, ids in delivered.items():
         conn.execute(
-            update(DELIVERIES)
-            .where(_among(conn, d.id, ids), *held)
-            .values(
-                status="delivered",
-                next_attempt_at=None,
-                last_status_code=code,
-                last_error=None,
-                delivered_at=now,
-                **released,
-            )
+            _delivered_statement(conn.dialect.name), {**_ids(conn, ids), "code": code, "now": now, "worker": worker_id}
         )
     if others:
         conn.execute(
@@ -409,8 +479,8 @@ def _update_held(conn: Connection, worker_id: str, ids: Sequence[int], **values:
     if not ids:
         return 0
     d = DELIVERIES.c
-    held = update(DELIVERIES).where(_among(conn, d.id, ids), d.status == "in_flight", d.claimed_by == worker_id)
-    return int(conn.execute(held.values(**values)).rowcount)
+    held = update(DELIVERIES).where(_among(conn.dialect.name, d.id), d.status == "in_flight", d.claimed_by == worker_id)
+    return int(conn.execute(held.values(**values), _ids(conn, ids)).rowcount)
 
 
 def _error_text(result: AttemptResult) -> str | None:
@@ -433,9 +503,7 @@ def _update_health(
     s = SUBSCRIPTIONS.c
     # In id order: workers recording at the same time lock the subscriptions they share in the same
     # order, so they queue instead of deadlocking.
-    rows = conn.execute(
-        select(s.id, s.url, s.active, s.failing_since, s.last_success_at).where(s.id.in_(sorted(by_sub))).order_by(s.id)
-    ).all()
+    rows = conn.execute(_HEALTH, {"ids": sorted(by_sub)}).all()
     disabled: list[str] = []
     for row in rows:
         outcomes = by_sub[row.id]

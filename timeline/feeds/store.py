@@ -222,7 +222,7 @@ def claim_due(
     with write_transaction(engine) as conn:
         statement = (
             update(FEEDS)
-            .where(picked(conn, FEEDS.c.id, pick, FEEDS))
+            .where(picked(conn.dialect.name, FEEDS.c.id, pick, FEEDS))
             .values(next_poll_at=now + LEASE, claim_token=token)
             .returning(*_CLAIMED)
         )
