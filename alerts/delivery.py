@@ -396,8 +396,13 @@ class _Pass:
         saturated = {sub for sub, held in self.held.items() if held >= self.caps.get(sub, 1)}
         reclaim = time.monotonic() >= self.next_reclaim
         batch = await asyncio.to_thread(self._claim, self.now(), limit, saturated, reclaim)
-        now, seen = self.now(), {}  # a subscription's settings are read once per batch
+        now, seen, taken = self.now(), {}, 0  # a subscription's settings are read once per batch
         for claimed in batch:
+            if claimed.id in self.holding:
+                # Our own lease ran out while we held it (the database stalled past a renewal) and
+                # the claim took it back: it is queued or in flight already, now with a new lease.
+                continue
+            taken += 1
             sub = claimed.subscription_id
             if sub not in seen:
                 seen[sub] = claimed.concurrency
@@ -415,7 +420,7 @@ class _Pass:
                 task = asyncio.create_task(self._send(sub, queue))
                 self.tasks.add(task)
                 task.add_done_callback(self._sender_done)
-        self.stats.claimed += len(batch)
+        self.stats.claimed += taken
         return len(batch)
 
 

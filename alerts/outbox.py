@@ -403,8 +403,8 @@ def record(
                 c.id,
                 r.status_code,
                 round(r.latency_ms, 3),
-                r.excerpt[:EXCERPT_CHARS] if r.excerpt is not None else None,
-                r.error,
+                _storable(r.excerpt[:EXCERPT_CHARS] if r.excerpt is not None else None),
+                _storable(r.error),
             )
             for c, r, _ in decisions
         ],
@@ -483,9 +483,15 @@ def _update_held(conn: Connection, worker_id: str, ids: Sequence[int], **values:
     return int(conn.execute(held.values(**values), _ids(conn, ids)).rowcount)
 
 
+def _storable(text: str | None) -> str | None:
+    """Text a receiver or its connection gave us, fit to store: a NUL (which PostgreSQL refuses in
+    text, and SQLite's JSON functions cut a string at) becomes U+FFFD, as undecodable bytes do."""
+    return text.replace("\x00", "\ufffd") if text is not None and "\x00" in text else text
+
+
 def _error_text(result: AttemptResult) -> str | None:
     if result.error is not None:
-        return result.error
+        return _storable(result.error)
     if not result.ok and result.status_code is not None:
         return f"HTTP {result.status_code}"
     return None

@@ -197,6 +197,49 @@ def test_stopping_finishes_what_is_in_flight_and_releases_the_queue(sqlite_engin
     assert {(d.attempts, d.claimed_by, d.next_attempt_at <= utcnow()) for d in released} == {(0, None, True)}
 
 
+def test_a_nul_in_what_a_receiver_answers_is_stored_as_a_replacement(
+    engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    """PostgreSQL refuses NUL in text (the record failed, and the batch stayed in flight to be sent
+    again and fail again) and SQLite's JSON functions cut a string at it: it is stored as U+FFFD."""
+    receiver.reply("/hook", Reply(body="bad\x00body"))
+    now = utcnow()
+    subscribe(engine, config, now, receiver.url())
+    publish_many(engine, [notice("a", now)], now)
+    assert deliver_once(engine, config, now, "w1").delivered == 1
+    with engine.connect() as conn:
+        (row,) = list_deliveries(conn)
+        attempt = get_delivery(conn, row.id).attempts[0]
+    assert (row.status, attempt.response_excerpt) == ("delivered", "bad\ufffdbody")
+
+
+def test_a_delivery_this_worker_holds_is_not_queued_again_when_a_claim_takes_it_back(
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    """If a worker's own lease runs out while it holds a delivery (its database stalled past a
+    renewal), a claim of expired leases takes the row back for it: the delivery is already queued
+    or in flight and is sent and recorded once."""
+    receiver.reply("/hook", Reply(delay=0.3))
+    now = utcnow()
+    sub = subscribe(sqlite_engine, config, now, receiver.url(), concurrency=1).subscription.id
+    publish_many(sqlite_engine, [notice("a", now)], now)
+
+    async def scenario() -> delivery.DeliveryStats:
+        async with delivery.Sender(config) as sender:
+            work = delivery._Pass(sqlite_engine, config, now, "w1", sender, random.Random(0))
+            assert await work._claim_more(10) == 1
+            with sqlite_engine.begin() as conn:
+                conn.execute(update(DELIVERIES).values(lease_until=now - timedelta(seconds=1)))
+            work.next_reclaim = 0.0
+            assert await work._claim_more(10) == 1
+            assert (len(work.holding), work.held[sub], len(work.queues[sub]) + len(work.tasks)) == (1, 1, 1)
+            return await work.run()
+
+    stats = asyncio.run(scenario())
+    assert (stats.claimed, stats.delivered, len(receiver.received)) == (1, 1, 1)
+    assert _delivery_statuses(sqlite_engine) == {"delivered": 1}
+
+
 def test_a_sender_that_breaks_fails_the_pass(
     sqlite_engine: Engine, config: AlertsConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
