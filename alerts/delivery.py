@@ -210,7 +210,7 @@ class _Pass:
         # queue of those not sent yet and the count of its senders: one task per sender, not per
         # request (a task, its callback and a semaphore's wake-up per request cost ~10 % of the loop).
         self.holding: dict[int, Claimed] = {}
-        self.queues: dict[str, deque[tuple[Claimed, Request]]] = {}
+        self.queues: dict[str, deque[Claimed]] = {}
         self.senders: Counter[str] = Counter()
         self.tasks: set[asyncio.Task[None]] = set()
         # Finished requests, and the event that wakes the loop for them.
@@ -296,12 +296,14 @@ class _Pass:
                 await asyncio.gather(*self.tasks, return_exceptions=True)
         return self.stats
 
-    async def _send(self, subscription_id: str, queue: deque[tuple[Claimed, Request]]) -> None:
-        """One of a subscription's senders: send from its queue until it is empty or the pass stops."""
+    async def _send(self, subscription_id: str, queue: deque[Claimed]) -> None:
+        """One of a subscription's senders: send from its queue until it is empty or the pass stops.
+        A request is signed as it leaves (a queue behind a slow receiver can wait minutes, and
+        receivers refuse a stale `webhook-timestamp`)."""
         try:
             while queue and not self.stopping():
-                claimed, request = queue.popleft()
-                result = await self.sender.post(request)
+                claimed = queue.popleft()
+                result = await self.sender.post(build_request(claimed, self.now(), self.config))
                 self.finished.append((claimed, result))
                 self.wake.set()
         finally:
@@ -396,7 +398,8 @@ class _Pass:
         saturated = {sub for sub, held in self.held.items() if held >= self.caps.get(sub, 1)}
         reclaim = time.monotonic() >= self.next_reclaim
         batch = await asyncio.to_thread(self._claim, self.now(), limit, saturated, reclaim)
-        now, seen, taken = self.now(), {}, 0  # a subscription's settings are read once per batch
+        seen: dict[str, int | None] = {}  # a subscription's settings are read once per batch
+        taken = 0
         for claimed in batch:
             if claimed.id in self.holding:
                 # Our own lease ran out while we held it (the database stalled past a renewal) and
@@ -410,7 +413,7 @@ class _Pass:
             queue = self.queues.get(sub)
             if queue is None:
                 queue = self.queues[sub] = deque()
-            queue.append((claimed, build_request(claimed, now, self.config)))
+            queue.append(claimed)
             self.holding[claimed.id] = claimed
             self.held[sub] += 1
         for sub, concurrency in seen.items():

@@ -240,6 +240,22 @@ def test_a_delivery_this_worker_holds_is_not_queued_again_when_a_claim_takes_it_
     assert _delivery_statuses(sqlite_engine) == {"delivered": 1}
 
 
+def test_a_queued_delivery_is_signed_when_it_leaves(sqlite_engine: Engine, receiver: Receiver) -> None:
+    """Behind a slow receiver a queue can wait minutes, and receivers refuse a stale timestamp:
+    the second of two requests sent one at a time (each answered after a second) carries the
+    moment it left, not the moment both were claimed."""
+    config = AlertsConfig(allow_private=True, timeout=timedelta(seconds=5))
+    receiver.reply("/hook", Reply(delay=1.05))
+    now = utcnow()
+    sub = subscribe(sqlite_engine, config, now, receiver.url(), concurrency=1)
+    publish_many(sqlite_engine, [notice("a", now), notice("b", now)], now)
+    assert _run(sqlite_engine, config, now).delivered == 2
+    first, second = (int(r.headers["webhook-timestamp"]) for r in receiver.received)
+    assert second >= first + 1
+    for got in receiver.received:
+        Webhook(sub.secret).verify(got.body, got.headers)
+
+
 def test_a_sender_that_breaks_fails_the_pass(
     sqlite_engine: Engine, config: AlertsConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
