@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Integer, String, Table, Text, bindparam, cast, func, literal_column, select, update
+from sqlalchemy import Connection, Integer, String, Table, bindparam, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql
 
 from alerts.bulk import insert_returning, insert_rows
@@ -28,7 +28,7 @@ from alerts.notices import NOTICES, NewNotice, publish
 from alerts.picking import picked
 from alerts.policy import AttemptResult, Decision, Filters, decide, should_disable, wants
 from alerts.signing import new_webhook_id
-from alerts.sqltypes import json_strings
+from alerts.sqltypes import json_strings, stored_text
 
 SUBSCRIPTIONS: Table = Subscription.__table__  # type: ignore[attr-defined]
 DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
@@ -64,7 +64,13 @@ def _fan_out_statement(dialect: str, with_payload: bool) -> Any:
     """Mark the next `limit` notices not yet fanned out as fanned out at `now`, returning them."""
     n = NOTICES.c
     pending = select(n.id).where(n.fanned_out_at.is_(None)).order_by(n.id).limit(bindparam("limit", type_=Integer))
-    returned = [n.id, n.type, _text(n.tags), _text(n.subjects), *([_text(n.payload)] if with_payload else [])]
+    returned = [
+        n.id,
+        n.type,
+        stored_text(n.tags),
+        stored_text(n.subjects),
+        *([stored_text(n.payload)] if with_payload else []),
+    ]
     chosen = picked(dialect, n.id, pending, NOTICES)
     return (
         update(NOTICES)
@@ -114,7 +120,7 @@ def _claimed_rows_statement(dialect: str) -> Any:
             d.subscription_id,
             d.attempts,
             n.type,
-            _text(n.payload),
+            stored_text(n.payload),
             s.url,
             s.format,
             s.secret,
@@ -250,7 +256,7 @@ def fan_out(conn: Connection, now: datetime, limit: int = 500, lease: Lease | No
         if webhook_id not in ids:  # one that existed already was neither inserted nor leased
             continue
         sub = subscriptions[sub_id][0]
-        claimed.append(_claimed(ids[webhook_id], webhook_id, sub_id, 0, notice, sub, _keys(keys, sub_id, sub, now)))
+        claimed.append(_claimed(ids[webhook_id], webhook_id, sub_id, 0, notice, sub, keys, now))
     return FanOut(len(notices), created + len(ids), claimed)
 
 
@@ -302,23 +308,7 @@ def claim(
         return []
     rows = conn.execute(_claimed_rows_statement(conn.dialect.name), _ids(conn, ids)).all()
     keys: dict[str, tuple[str, ...]] = {}
-    return [
-        _claimed(
-            row.id,
-            row.webhook_id,
-            row.subscription_id,
-            row.attempts,
-            row,
-            row,
-            _keys(keys, row.subscription_id, row, now),
-        )
-        for row in rows
-    ]
-
-
-def _text(column: Any) -> Any:
-    """A JSON column read as its stored text (labelled as the column): decoded only where needed."""
-    return cast(column, Text).label(column.name)
+    return [_claimed(row.id, row.webhook_id, row.subscription_id, row.attempts, row, row, keys, now) for row in rows]
 
 
 def _claimed(
@@ -328,10 +318,11 @@ def _claimed(
     attempts: int,
     notice: Any,
     sub: Any,
-    keys: tuple[str, ...],
+    keys: dict[str, tuple[str, ...]],
+    now: datetime,
 ) -> Claimed:
     """A `Claimed` from a notice's `type` and `payload` and a subscription's columns (rows of a
-    claim's join or of a fan-out's reads)."""
+    claim's join or of a fan-out's reads); `keys` remembers each subscription's signing keys."""
     return Claimed(
         id=delivery_id,
         webhook_id=webhook_id,
@@ -341,7 +332,7 @@ def _claimed(
         payload_json=notice.payload,
         url=sub.url,
         format=sub.format,
-        keys=keys,
+        keys=_keys(keys, subscription_id, sub, now),
         concurrency=sub.concurrency,
         timeout_seconds=sub.timeout_seconds,
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Text, cast
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -88,6 +88,12 @@ def _stored(text: str) -> datetime:
     """An instant as SQLite holds it (naive UTC, or with an offset if written by hand), aware UTC."""
     moment = datetime.fromisoformat(text)
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def stored_text(column: Any) -> Any:
+    """A JSON column read as its stored text, labelled as the column: decoded only where needed
+    (`json_strings`), or not at all (a notice's payload is a webhook body as stored)."""
+    return cast(column, Text).label(column.name)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Table, Text, bindparam, cast, select, update
+from sqlalchemy import Connection, Engine, Row, Table, bindparam, select, update
 
 from alerts.bulk import Columns, rows_params, rows_source
 from alerts.picking import picked
-from alerts.sqltypes import json_strings
+from alerts.sqltypes import json_strings, stored_text
 from timeline.db import write_transaction
 from timeline.feeds.config import FeedSpec, load_feeds
 from timeline.feeds.decide import FeedState
@@ -99,7 +99,7 @@ _CONFIG_WIDTH = len(_ROW_COLUMNS) - len(_STATE_COLUMNS)
 _AS_TEXT = frozenset({"rule", "milestones", "tags"})
 """JSON columns a claim reads as text: thousands of feeds share a handful of values, decoded once each
 (`_rule`, `json_strings`) instead of once per row."""
-_CLAIMED = tuple(cast(FEEDS.c[c], Text).label(c) if c in _AS_TEXT else FEEDS.c[c] for c in _ROW_COLUMNS)
+_CLAIMED = tuple(stored_text(FEEDS.c[c]) if c in _AS_TEXT else FEEDS.c[c] for c in _ROW_COLUMNS)
 
 
 @functools.lru_cache(maxsize=1024)
