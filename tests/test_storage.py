@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -16,11 +19,12 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.sqlite import DATETIME
+from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 from alerts.notices import NOTICE_SUBJECTS, NOTICES, NewNotice, existing_keys, publish
 from alerts.sqltypes import UTCDateTime
-from timeline.db import alembic_config, upgrade
+from timeline.db import BUSY_TIMEOUT_MS, alembic_config, upgrade
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
@@ -228,3 +232,21 @@ def test_concurrent_scans_create_each_notice_once(engine: Engine, tmp_path: Path
     assert len(created) == len(set(created)) == 200
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM notices")).scalar_one() == 200
+
+
+def test_a_nowait_write_on_sqlite_fails_at_once_while_another_holds_the_lock(sqlite_engine: Engine) -> None:
+    """`sqlite_immediate="nowait"` takes the write lock only if it is free; the connection's busy
+    timeout is back afterwards: the next ordinary write on it waits for the lock, as before."""
+    nowait = sqlite_engine.execution_options(sqlite_immediate="nowait")
+    with sqlite_engine.execution_options(sqlite_immediate=True).connect() as holder:
+        holder.begin()
+        started = time.monotonic()
+        with pytest.raises(OperationalError) as refused, nowait.begin():
+            pytest.fail("began while another connection held the write lock")
+        assert time.monotonic() - started < 1
+        assert refused.value.orig.sqlite_errorcode == sqlite3.SQLITE_BUSY  # type: ignore[union-attr]
+        threading.Timer(0.3, holder.rollback).start()
+        with sqlite_engine.execution_options(sqlite_immediate=True).begin() as conn:  # the same pooled connection
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == BUSY_TIMEOUT_MS
+    with nowait.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE free (x INTEGER)")

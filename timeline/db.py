@@ -22,6 +22,8 @@ MIGRATION_LOCK = 7_140_001
 CONFIG_LOCK = 7_140_002
 # Every table lives in SQLModel's one metadata; importing the model modules registers them.
 MODEL_MODULES = (alerts.models, timeline.models, timeline.feeds.models)
+# How long a SQLite statement waits for another connection's lock before it fails (milliseconds).
+BUSY_TIMEOUT_MS = 30_000
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -48,15 +50,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
 def _sqlite_begin(conn: Connection) -> None:
     """BEGIN, or BEGIN IMMEDIATE for `conn.execution_options(sqlite_immediate=True)`: take the write
-    lock up front when a transaction reads then writes what it read (config sync, claims)."""
+    lock up front when a transaction reads then writes what it read (config sync, claims). With
+    `sqlite_immediate="nowait"` the lock is taken only if it is free: when another connection holds
+    it, BEGIN fails at once with SQLITE_BUSY ("database is locked") instead of waiting for it."""
     immediate = conn.get_execution_options().get("sqlite_immediate", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if immediate != "nowait":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        return
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def write_transaction(engine: Engine) -> Any:
