@@ -87,6 +87,11 @@ class Receiver:
         await asyncio.sleep(reply.delay)
         return web.Response(status=reply.status, text=reply.body, headers=reply.headers)
 
+    def release(self) -> None:
+        """Answer the requests hung so far (and any later ones) at once."""
+        assert self._release is not None
+        self._loop.call_soon_threadsafe(self._release.set)
+
     def url(self, path: str = "/hook", host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"
 

@@ -25,7 +25,7 @@ from alerts.outbox import DELIVERIES, SUBSCRIPTIONS, fan_out
 from alerts.policy import AttemptResult
 from alerts.sqltypes import utcnow
 from alerts.subscriptions import get_subscription, rotate_secret
-from tests.alerts.helpers import notice, publish_many, subscribe
+from tests.alerts.helpers import notice, publish_many, statuses, subscribe
 from tests.alerts.receiver import Receiver, Reply
 
 
@@ -141,7 +141,7 @@ def test_a_fan_out_leases_within_the_subscriptions_cap(
     publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(20)], now)
     work = delivery._Pass(sqlite_engine, config, now, "w1", delivery.Sender(config), random.Random(0))
     work.held[sub] = held
-    taken = work._claim(now, 10, set(), reclaim=True)
+    taken = asyncio.run(work._claim(10, set(), reclaim=True))
     assert len(taken) == 3 + leased
     assert _delivery_statuses(sqlite_engine) == {"in_flight": 3 + leased, "pending": 20 - leased}
 
@@ -528,3 +528,91 @@ def test_send_test_pings_now(sqlite_engine: Engine, config: AlertsConfig, receiv
     (got,) = receiver.received
     assert got.headers["webhook-id"] == ping.webhook_id
     assert Webhook(sub.secret).verify(got.body, got.headers)["type"] == "test.ping"
+
+
+def test_while_another_connection_holds_the_write_lock_the_pass_waits_off_the_loop(
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    """On SQLite a pass's database work runs on the event loop only when the write lock is free;
+    behind a held lock it waits in a thread, and everything is sent and recorded once it is free."""
+    now = utcnow()
+    subscribe(sqlite_engine, config, now, receiver.url())
+    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(3)], now)
+    holder = sqlite_engine.execution_options(sqlite_immediate=True).connect()
+    holder.begin()
+    ticks_at_release: list[int] = []
+
+    async def scenario() -> delivery.DeliveryStats:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        def free() -> None:
+            ticks_at_release.append(ticks)
+            holder.rollback()
+
+        ticker = asyncio.create_task(tick())
+        threading.Timer(0.5, free).start()
+        try:
+            return await run_deliveries(sqlite_engine, config, now, "w1")
+        finally:
+            ticker.cancel()
+
+    try:
+        stats = asyncio.run(scenario())
+    finally:
+        holder.close()
+    assert ticks_at_release[0] >= 10  # the loop ran on while the lock was held (~50 ticks)
+    assert (stats.created, stats.delivered) == (3, 3)
+    assert len(receiver.received) == 3
+
+
+def test_outcomes_are_recorded_in_batches(
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction records `SETTLE_BATCH` outcomes, or all that is held, not each as it comes."""
+    monkeypatch.setattr(delivery, "SETTLE_BATCH", 10)
+    monkeypatch.setattr(delivery, "SETTLE_WAIT", 60.0)  # only the batch size decides here
+    now = utcnow()
+    subscribe(sqlite_engine, config, now, receiver.url(), concurrency=5)
+    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(40)], now)
+    assert _run(sqlite_engine, config, now).delivered == 40
+    with sqlite_engine.connect() as conn:
+        by_batch = text("SELECT count(*) FROM delivery_attempts GROUP BY at ORDER BY min(id)")
+        sizes = conn.execute(by_batch).scalars().all()
+    assert sum(sizes) == 40
+    # Each batch has at least 10, but the last, which has all that was left.
+    assert all(size >= 10 for size in sizes[:-1]), sizes
+    assert len(sizes) <= 4, sizes
+
+
+def test_an_outcome_waits_for_its_batch_only_briefly(
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finished request is recorded within `SETTLE_WAIT` even while the rest of its batch hangs."""
+    monkeypatch.setattr(delivery, "SETTLE_WAIT", 0.05)
+    monkeypatch.setattr(delivery, "_IDLE_POLL", 60.0)  # no idle wake-up records it instead
+    now = utcnow()
+    subscribe(sqlite_engine, config, now, receiver.url("/fast"))
+    subscribe(sqlite_engine, config, now, receiver.url("/slow"))
+    receiver.reply("/slow", Reply(hang=True))
+    publish_many(sqlite_engine, [notice("a", now)], now)
+    recorded_while_hanging: list[bool] = []
+
+    def watch() -> None:
+        deadline = time.monotonic() + 2  # within the 3 s timeout of the hanging request
+        while time.monotonic() < deadline and "delivered" not in statuses(sqlite_engine).values():
+            time.sleep(0.01)
+        recorded_while_hanging.append("delivered" in statuses(sqlite_engine).values())
+        receiver.release()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    stats = _run(sqlite_engine, config, now)
+    watcher.join()
+    assert recorded_while_hanging == [True]
+    assert stats.delivered == 2
