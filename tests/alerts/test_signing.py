@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from freezegun import freeze_time
 from hypothesis import given
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -28,7 +30,23 @@ def test_secrets_are_whsec_and_32_random_bytes() -> None:
     assert len(base64.b64decode(secret.removeprefix("whsec_"))) == 32
     assert new_secret() != secret
     assert check_secret(secret) == secret
-    assert new_webhook_id().startswith("msg_")
+
+
+@given(
+    earlier=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2999, 12, 31), timezones=st.just(UTC)),
+    # 2 ms at least: freezegun's time_ns() goes through a float, which can cost it a millisecond.
+    later_by=st.timedeltas(min_value=timedelta(milliseconds=2), max_value=timedelta(days=365 * 100)),
+)
+def test_webhook_ids_sort_by_when_they_were_made(earlier: datetime, later_by: timedelta) -> None:
+    """`msg_` and 32 hex digits, milliseconds first: an id made later sorts after, so the index on
+    them grows at one end; ids made in the same millisecond still differ."""
+    with freeze_time(earlier):
+        first, twin = new_webhook_id(), new_webhook_id()
+    with freeze_time(earlier + later_by):
+        second = new_webhook_id()
+    assert all(re.fullmatch(r"msg_[0-9a-f]{32}", made) for made in (first, twin, second))
+    assert first < second and twin < second
+    assert first != twin and first[:16] == twin[:16]
 
 
 @pytest.mark.parametrize(
