@@ -278,29 +278,31 @@ class _Pass:
         self.unfanned = done.notices == limit
 
     async def _claim(self, limit: int, exclude: set[str], reclaim: bool) -> list[Claimed]:
-        """Claim up to `limit` due deliveries; when too few are due and notices may wait, fan out the
-        next batch in the same transaction, leasing the new deliveries the claim left room for. So a
-        burst of notices starts going out after its first batch, not its last, and what was due
-        before it goes first."""
-        notices = min(FAN_OUT_BATCH, self.config.batch_size)
+        """Claim up to `limit` due deliveries; when too few are due and notices may wait, fan out as
+        many notices as there is room left in the same transaction, leasing the new deliveries. So a
+        burst of notices starts going out after its first batch, not its last, what was due before
+        it goes first, and a new delivery is written once, leased (a notice fanned out beyond the
+        room would leave its deliveries pending, for the next claim to update again)."""
         now = self.now()
 
-        def work(conn: Connection) -> tuple[list[Claimed], FanOut | None]:
+        def work(conn: Connection) -> tuple[list[Claimed], FanOut | None, int]:
             if reclaim:  # housekeeping at the same pace as looking for expired leases
                 cancel_orphans(conn, now)
             claimed = claim(conn, self.worker_id, now, limit, self.config.claim_lease, exclude, reclaim=reclaim)
             if len(claimed) == limit or not self.unfanned:
-                return claimed, None
+                return claimed, None, 0
             taking = Counter(c.subscription_id for c in claimed)
 
             def room_for(subscription_id: str, concurrency: int | None, timeout: float | None) -> int:
                 cap = self._cap(subscription_id, concurrency, timeout)
                 return cap - self.held[subscription_id] - taking[subscription_id]
 
-            lease = Lease(self.worker_id, now + self.config.claim_lease, limit - len(claimed), room_for)
-            return claimed, fan_out(conn, now, notices, lease)
+            room = limit - len(claimed)
+            notices = min(FAN_OUT_BATCH, self.config.batch_size, room)
+            lease = Lease(self.worker_id, now + self.config.claim_lease, room, room_for)
+            return claimed, fan_out(conn, now, notices, lease), notices
 
-        claimed, done = await self._db(work)
+        claimed, done, notices = await self._db(work)
         if reclaim and len(claimed) < limit:
             # Expired leases come first: a short claim means none is left for now.
             self.next_reclaim = time.monotonic() + _RECLAIM_EVERY

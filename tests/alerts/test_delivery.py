@@ -93,10 +93,13 @@ def test_a_burst_goes_out_from_its_first_fan_out_batch(
     assert waiting[0] > 0
 
 
+@pytest.mark.parametrize(("notices", "max_in_flight"), [(20, 200), (60, 10)])
 def test_new_deliveries_are_leased_in_the_fan_out_that_makes_them(
-    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+    sqlite_engine: Engine, receiver: Receiver, monkeypatch: pytest.MonkeyPatch, notices: int, max_in_flight: int
 ) -> None:
-    """While the worker has room, the fan-out leases what it creates: no claim has to update them."""
+    """The fan-out leases what it creates, and makes no more than the worker has room for (a
+    burst larger than the room included): no claim has to update them."""
+    config = AlertsConfig(allow_private=True, timeout=timedelta(seconds=3), batch_size=10, max_in_flight=max_in_flight)
     by_claims: list[int] = []
     take = outbox._take
 
@@ -108,9 +111,9 @@ def test_new_deliveries_are_leased_in_the_fan_out_that_makes_them(
     monkeypatch.setattr(outbox, "_take", spy)
     now = utcnow()
     subscribe(sqlite_engine, config, now, receiver.url(), concurrency=50)
-    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(20)], now)
+    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(notices)], now)
     stats = _run(sqlite_engine, config, now)
-    assert (stats.created, stats.claimed, stats.delivered) == (20, 20, 20)
+    assert (stats.created, stats.claimed, stats.delivered) == (notices, notices, notices)
     assert by_claims == []
 
 
@@ -143,7 +146,8 @@ def test_a_fan_out_leases_within_the_subscriptions_cap(
     work.held[sub] = held
     taken = asyncio.run(work._claim(10, set(), reclaim=True))
     assert len(taken) == 3 + leased
-    assert _delivery_statuses(sqlite_engine) == {"in_flight": 3 + leased, "pending": 20 - leased}
+    # The fan-out took as many notices as the claim left room for (7 of the 20).
+    assert _delivery_statuses(sqlite_engine) == {"in_flight": 3 + leased, "pending": 7 - leased}
 
 
 def test_notices_nobody_wants_do_not_end_the_pass_early(sqlite_engine: Engine, receiver: Receiver) -> None:
