@@ -70,11 +70,11 @@ def signature(msg_id: str, timestamp: datetime, body: str, keys: Sequence[str]) 
     return _signature(msg_id, str(int(timestamp.timestamp())), body, keys)
 
 
-def headers(msg_id: str, timestamp: datetime, body: str, keys: Sequence[str]) -> dict[str, str]:
-    """The three Standard Webhooks headers for `body` sent as `msg_id` at `timestamp`."""
-    seconds = str(int(timestamp.timestamp()))
+def headers(msg_id: str, seconds: int, body: str, keys: Sequence[str]) -> dict[str, str]:
+    """The three Standard Webhooks headers for `body` sent as `msg_id` at `seconds` (Unix time)."""
+    stamp = str(seconds)
     return {
         "webhook-id": msg_id,
-        "webhook-timestamp": seconds,
-        "webhook-signature": _signature(msg_id, seconds, body, keys),
+        "webhook-timestamp": stamp,
+        "webhook-signature": _signature(msg_id, stamp, body, keys),
     }

@@ -19,7 +19,7 @@ from standardwebhooks.webhooks import Webhook
 from alerts import delivery, outbox
 from alerts.config import AlertsConfig
 from alerts.deliveries import get_delivery, list_deliveries, recover, retry_delivery
-from alerts.delivery import deliver_once, run_deliveries, send_test
+from alerts.delivery import USER_AGENT, deliver_once, run_deliveries, send_test
 from alerts.notices import NOTICES
 from alerts.outbox import DELIVERIES, SUBSCRIPTIONS, fan_out
 from alerts.policy import AttemptResult
@@ -48,6 +48,7 @@ def test_a_standard_delivery_is_signed_compact_json(engine: Engine, config: Aler
     assert "café" in got.body
     assert got.headers["webhook-id"].startswith("msg_")
     assert got.headers["Content-Type"] == "application/json"
+    assert got.headers["User-Agent"] == USER_AGENT
     with engine.connect() as conn:
         (delivery,) = list_deliveries(conn)
         detail = get_delivery(conn, delivery.id)
