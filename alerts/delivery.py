@@ -100,7 +100,11 @@ class Sender:
 
     async def __aenter__(self) -> Sender:
         connector = GuardedConnector(self.config.policy, limit=self.config.max_in_flight, limit_per_host=0)
-        self._session = aiohttp.ClientSession(connector=connector, headers=HEADERS, raise_for_status=False)
+        # No cookie jar: what one receiver sets must not ride along to the next request, whoever's.
+        jar = aiohttp.DummyCookieJar()
+        self._session = aiohttp.ClientSession(
+            connector=connector, headers=HEADERS, cookie_jar=jar, raise_for_status=False
+        )
         return self
 
     async def __aexit__(

@@ -621,3 +621,26 @@ def test_an_outcome_waits_for_its_batch_only_briefly(
     watcher.join()
     assert recorded_while_hanging == [True]
     assert stats.delivered == 2
+
+
+def test_a_cookie_one_receiver_sets_is_never_sent(
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    """Webhook requests carry no state: a Set-Cookie from one subscription's receiver is not sent
+    back, to it or to another subscription on the same host, however long the session lives."""
+    now = utcnow()
+    receiver.reply("/a", Reply(headers={"Set-Cookie": "session=of-a; Path=/"}))
+    # By name: aiohttp's default cookie jar ignores cookies of IP-address hosts.
+    subscribe(sqlite_engine, config, now, receiver.url("/a", host="localhost"))
+
+    async def two_passes() -> None:
+        async with delivery.Sender(config) as sender:
+            publish_many(sqlite_engine, [notice("first", now)], now)
+            await run_deliveries(sqlite_engine, config, now, "w1", sender=sender)
+            subscribe(sqlite_engine, config, now, receiver.url("/b", host="localhost"))
+            publish_many(sqlite_engine, [notice("second", now)], now)
+            await run_deliveries(sqlite_engine, config, now, "w1", sender=sender)
+
+    asyncio.run(two_passes())
+    assert sorted(r.path for r in receiver.received) == ["/a", "/a", "/b"]
+    assert [r.headers.get("Cookie") for r in receiver.received] == [None, None, None]
