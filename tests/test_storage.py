@@ -234,6 +234,16 @@ def test_concurrent_scans_create_each_notice_once(engine: Engine, tmp_path: Path
         assert conn.execute(text("SELECT count(*) FROM notices")).scalar_one() == 200
 
 
+def test_sqlite_connections_are_set_up_for_a_service(sqlite_engine: Engine) -> None:
+    """WAL, foreign keys, a busy timeout, and temporary data (statement journals) in memory."""
+    with sqlite_engine.connect() as conn:
+        pragmas = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar_one() for name in PRAGMAS}
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": BUSY_TIMEOUT_MS, "temp_store": 2}
+
+
+PRAGMAS = ("journal_mode", "foreign_keys", "busy_timeout", "temp_store")
+
+
 def test_a_nowait_write_on_sqlite_fails_at_once_while_another_holds_the_lock(sqlite_engine: Engine) -> None:
     """`sqlite_immediate="nowait"` takes the write lock only if it is free; the connection's busy
     timeout is back afterwards: the next ordinary write on it waits for the lock, as before."""

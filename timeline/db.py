@@ -50,6 +50,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Statement journals (a multi-row write inside a transaction keeps one) in memory, not in a temp
+    # file per statement: ~25 page writes saved per delivery batch.
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
