@@ -219,7 +219,7 @@ class _Pass:
         rng: random.Random,
         stop: threading.Event | None = None,
     ) -> None:
-        self.engine, self.config, self.worker_id, self.sender, self.rng = engine, config, worker_id, sender, rng
+        self.config, self.worker_id, self.sender, self.rng = config, worker_id, sender, rng
         self.stop = stop
         self.start_now, self.start, self.start_unix = now, time.monotonic(), now.timestamp()
         self.stats = DeliveryStats()
