@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Row, String, Table, bindparam, func, select, true
+from sqlalchemy import Connection, Dialect, String, Table, bindparam, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeEngine
 
@@ -81,8 +81,9 @@ def insert_returning(
     *,
     shared: Mapping[str, Any] | None = None,
     unique: Sequence[str] = (),
-) -> Sequence[Row[Any]]:
-    """`insert_rows`, returning the `returning` columns of the rows inserted, in no particular order."""
+) -> Sequence[Sequence[Any]]:
+    """`insert_rows`, returning the `returning` columns of the rows inserted, in no particular order
+    (rows to read by position: see `alerts.outbox._Sending` for why not by name)."""
     if not rows:
         return []
     statement, params = _insert(conn, table, columns, rows, shared or {}, unique, tuple(returning))
