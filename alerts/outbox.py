@@ -136,26 +136,36 @@ def _claimed_rows_statement(dialect: str) -> Any:
     )
 
 
+def _recorded(which: Any, worker: str, now: str) -> Any:
+    """An UPDATE that records an attempt on the deliveries `which` picks that the worker bound as
+    `worker` still holds: one more attempt, the lease given up, updated at the instant bound as `now`.
+    The outcome's own columns are the caller's `.values(...)`."""
+    d = DELIVERIES.c
+    held = update(DELIVERIES).where(which, d.status == "in_flight", d.claimed_by == bindparam(worker))
+    at = bindparam(now, type_=d.updated_at.type)
+    return held.values(attempts=d.attempts + 1, lease_until=None, claimed_by=None, updated_at=at)
+
+
 @functools.cache
 def _delivered_statement(dialect: str) -> Any:
     """Record the deliveries `among` that `worker` still holds as delivered with `code` at `now`."""
     d = DELIVERIES.c
-    now = bindparam("now", type_=d.updated_at.type)
-    return (
-        update(DELIVERIES)
-        .where(_among(dialect, d.id), d.status == "in_flight", d.claimed_by == bindparam("worker"))
-        .values(
-            status="delivered",
-            next_attempt_at=None,
-            last_status_code=bindparam("code", type_=d.last_status_code.type),
-            last_error=None,
-            delivered_at=now,
-            attempts=d.attempts + 1,
-            lease_until=None,
-            claimed_by=None,
-            updated_at=now,
-        )
+    return _recorded(_among(dialect, d.id), "worker", "now").values(
+        status="delivered",
+        next_attempt_at=None,
+        last_status_code=bindparam("code", type_=d.last_status_code.type),
+        last_error=None,
+        delivered_at=bindparam("now", type_=d.delivered_at.type),
     )
+
+
+_OTHER_OUTCOME = _recorded(DELIVERIES.c.id == bindparam("b_id"), "b_worker", "b_now").values(
+    status=bindparam("b_status"),
+    next_attempt_at=bindparam("b_next", type_=DELIVERIES.c.next_attempt_at.type),
+    last_status_code=bindparam("b_code"),
+    last_error=bindparam("b_error"),
+)
+"""Record one attempt that did not deliver (executed with a row of parameters per delivery)."""
 
 
 _HEALTH = (
@@ -227,15 +237,8 @@ class _Sending(NamedTuple):
 
 
 def _sending(row: Any) -> _Sending:
-    return _Sending(
-        row.url,
-        row.format,
-        row.secret,
-        row.previous_secret,
-        row.previous_secret_expires_at,
-        row.concurrency,
-        row.timeout_seconds,
-    )
+    """The `_Sending` columns of a full subscription row (read by name once per fan-out)."""
+    return _Sending._make(row._mapping[name] for name in _Sending._fields)
 
 
 @dataclass(frozen=True)
@@ -457,9 +460,6 @@ def _write_outcomes(
 ) -> None:
     """Each delivery's new state, only where this worker still holds it: successes in one statement
     per status code (the common case, kept cheap), the rest row by row in one executemany."""
-    d = DELIVERIES.c
-    held = (d.status == "in_flight", d.claimed_by == worker_id)
-    released = {"attempts": d.attempts + 1, "lease_until": None, "claimed_by": None, "updated_at": now}
     delivered: dict[int, list[int]] = {}
     others = []
     for claimed, result, decision in decisions:
@@ -473,6 +473,8 @@ def _write_outcomes(
                 "b_next": decision.next_attempt_at,
                 "b_code": result.status_code,
                 "b_error": _error_text(result),
+                "b_worker": worker_id,
+                "b_now": now,
             }
         )
     for code, ids in delivered.items():
@@ -480,18 +482,7 @@ def _write_outcomes(
             _delivered_statement(conn.dialect.name), {**_ids(conn, ids), "code": code, "now": now, "worker": worker_id}
         )
     if others:
-        conn.execute(
-            update(DELIVERIES)
-            .where(d.id == bindparam("b_id"), *held)
-            .values(
-                status=bindparam("b_status"),
-                next_attempt_at=bindparam("b_next"),
-                last_status_code=bindparam("b_code"),
-                last_error=bindparam("b_error"),
-                **released,
-            ),
-            others,
-        )
+        conn.execute(_OTHER_OUTCOME, others)
 
 
 def renew(conn: Connection, worker_id: str, ids: Sequence[int], until: datetime, now: datetime) -> int:
