@@ -29,10 +29,14 @@ class AlertsConfig:
     attempts, then it is dead. `timeout` and `concurrency` are per subscription, which may override
     them. A claimed delivery stays leased to its worker for `lease` (default: twice the longest
     possible timeout plus a margin), after which another worker may take it over.
+    `allow_private_setting` and `allow_cidrs_setting` name the application's settings that lift the
+    SSRF guard, for its refusals to say what to change.
     """
 
     allow_private: bool = False
     allow_cidrs: tuple[str, ...] = ()
+    allow_private_setting: str | None = None
+    allow_cidrs_setting: str | None = None
     timeout: timedelta = timedelta(seconds=15)
     concurrency: int = 4
     retry_schedule: tuple[timedelta, ...] = DEFAULT_SCHEDULE
@@ -50,7 +54,13 @@ class AlertsConfig:
             raise ValueError("timeout, concurrency, batch_size and max_in_flight must be positive")
         if self.lease is not None and self.lease < 2 * self.timeout:
             raise ValueError("lease must last at least two request timeouts")
-        object.__setattr__(self, "policy", AddressPolicy.from_settings(self.allow_private, self.allow_cidrs))
+        policy = AddressPolicy.from_settings(
+            self.allow_private,
+            self.allow_cidrs,
+            private_setting=self.allow_private_setting,
+            cidrs_setting=self.allow_cidrs_setting,
+        )
+        object.__setattr__(self, "policy", policy)
 
     @functools.cached_property
     def claim_lease(self) -> timedelta:

@@ -28,14 +28,27 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 @dataclass(frozen=True)
 class AddressPolicy:
-    """Which addresses outgoing requests may reach. The default refuses everything not public."""
+    """Which addresses outgoing requests may reach. The default refuses everything not public.
+
+    `private_setting` and `cidrs_setting` name the settings that lift the guard for these requests
+    (the application's names: this package knows none), so that a refusal says what to change."""
 
     allow_private: bool = False
     allow_cidrs: tuple[IPNetwork, ...] = field(default_factory=tuple)
+    private_setting: str | None = None
+    cidrs_setting: str | None = None
 
     @classmethod
-    def from_settings(cls, allow_private: bool, cidrs: list[str] | tuple[str, ...] = ()) -> AddressPolicy:
-        return cls(allow_private, tuple(ipaddress.ip_network(c, strict=False) for c in cidrs))
+    def from_settings(
+        cls,
+        allow_private: bool,
+        cidrs: list[str] | tuple[str, ...] = (),
+        *,
+        private_setting: str | None = None,
+        cidrs_setting: str | None = None,
+    ) -> AddressPolicy:
+        networks = tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+        return cls(allow_private, networks, private_setting, cidrs_setting)
 
 
 def _range_name(ip: IPAddress) -> str | None:
@@ -103,14 +116,17 @@ def _url_refusal(scheme: str, hostname: str | None, policy: AddressPolicy) -> st
     except ValueError:
         return None  # a name: judged on the addresses it resolves to, by GuardedConnector
     reason = refusal(hostname, policy)
-    return _advice(reason) if reason else None
+    return _advice(reason, policy) if reason else None
 
 
-def _advice(reason: str) -> str:
-    return (
-        f"{reason}; such targets are refused. Set TIMELINE_WEBHOOK_ALLOW_PRIVATE=true (webhooks), "
-        "TIMELINE_FEED_ALLOW_PRIVATE=true (feeds) or TIMELINE_WEBHOOK_ALLOW_CIDRS to allow them"
-    )
+def _advice(reason: str, policy: AddressPolicy) -> str:
+    ways = [f"set {policy.private_setting}=true" if policy.private_setting else None, policy.cidrs_setting]
+    if policy.cidrs_setting:
+        ways[1] = f"add the address range to {policy.cidrs_setting}"
+    named = [way for way in ways if way]
+    if not named:
+        return f"{reason}; such targets are refused unless the settings allow them"
+    return f"{reason}; such targets are refused. To allow them, {' or '.join(named)}"
 
 
 class GuardedConnector(aiohttp.TCPConnector):
@@ -131,5 +147,5 @@ class GuardedConnector(aiohttp.TCPConnector):
         if not allowed:
             reason = refusal(results[0]["host"], self._policy) if results else "no address"
             target = host if results and results[0]["host"] == host else f"{host} resolves to an address that"
-            raise UnsafeTargetError(f"{target}:{port}", _advice(reason or "refused"))
+            raise UnsafeTargetError(f"{target}:{port}", _advice(reason or "refused", self._policy))
         return allowed

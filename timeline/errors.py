@@ -3,6 +3,7 @@
 TimelineError
 ├── ConfigError (ValueError)      one or more problems in a config file, each with file, line and field
 ├── SettingsError (ValueError)    a TIMELINE_* variable with a value we cannot use
+│   └── NoConfigError             the config folder holds no milestones.yaml
 ├── NotFoundError (LookupError)   an id that names nothing
 └── ConflictError                 a write that the current state forbids (e.g. a config-owned milestone)
 """
@@ -43,6 +44,10 @@ class ConfigError(TimelineError, ValueError):
 
 class SettingsError(TimelineError, ValueError):
     pass
+
+
+class NoConfigError(SettingsError):
+    """A command was run where there is no milestones.yaml; the message says where it looked."""
 
 
 class NotFoundError(TimelineError, LookupError):

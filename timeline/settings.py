@@ -1,24 +1,46 @@
 """Settings from the environment (prefix `TIMELINE_`) and an optional `.env` file.
 
-Built by `load_settings()`, never at import time. A bad value stops the start with the variable's name
-and what it accepts.
+Built by `load_settings()`, never at import time. A bad value stops the start with one line per bad
+variable: `bad settings: TIMELINE_X: what it accepts`. The database lives in the config folder
+unless TIMELINE_DATABASE_URL says otherwise (`<config_dir>/var/timeline.db`), so a command finds the
+same database wherever it is run from.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from alerts.config import AlertsConfig
 from timeline.durations import parse_duration, parse_duration_list
-from timeline.errors import SettingsError
+from timeline.errors import NoConfigError, SettingsError
 
-DEFAULT_DB = "sqlite:///var/timeline.db"
+if TYPE_CHECKING:  # imported where used: alerts.guard brings aiohttp, which `timeline check` does not need
+    from alerts.config import AlertsConfig
+    from alerts.guard import AddressPolicy
+
+ENV_PREFIX = "TIMELINE_"
+ENV_FILE = Path(".env")
+"""Read from the working directory: settings, and the secrets `secret_env` names in subscriptions.yaml."""
+DEFAULT_CONFIG_DIR = Path("config")
+
+
+def default_database_url(config_dir: Path) -> str:
+    """SQLite in the config folder: `<config_dir>/var/timeline.db`."""
+    return f"sqlite:///{config_dir / 'var' / 'timeline.db'}"
+
+
+DEFAULT_DB = default_database_url(DEFAULT_CONFIG_DIR)
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a setting: `feed_allow_cidrs` -> `TIMELINE_FEED_ALLOW_CIDRS`."""
+    return ENV_PREFIX + field.upper()
 
 
 def _duration(value: Any) -> Any:
@@ -33,18 +55,40 @@ def _csv(value: Any) -> Any:
     return [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else value
 
 
+def _cidrs(value: Any) -> Any:
+    """`10.0.0.0/8, fd00::/8` -> the list, each checked now (one clear line, never a traceback later)."""
+    items = _csv(value)
+    if isinstance(items, list):
+        for item in items:
+            try:
+                ipaddress.ip_network(str(item), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{str(item)!r} is not an address range; write CIDRs like 10.0.0.0/8 or fd00::/8 (or single "
+                    "addresses), separated by commas"
+                ) from None
+    return items
+
+
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 DurationList = Annotated[list[timedelta], NoDecode, BeforeValidator(_duration_list)]
 StrList = Annotated[list[str], NoDecode, BeforeValidator(_csv)]
+CidrList = Annotated[list[str], NoDecode, BeforeValidator(_cidrs)]
 
 
 class Settings(BaseSettings):
     """Every setting, with its default. The README's settings table mirrors this class."""
 
-    model_config = SettingsConfigDict(env_prefix="TIMELINE_", env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=ENV_FILE, extra="ignore", frozen=True)
 
-    database_url: str = Field(DEFAULT_DB, description="SQLAlchemy URL; sqlite:///path or postgresql://...")
-    config_dir: Path = Field(Path("config"), description="Folder holding milestones.yaml, feeds.yaml, ...")
+    database_url: str = Field(
+        DEFAULT_DB,
+        description="SQLAlchemy URL; sqlite:///path or postgresql://...; default <config_dir>/var/timeline.db",
+    )
+    config_dir: Path = Field(DEFAULT_CONFIG_DIR, description="Folder holding milestones.yaml, feeds.yaml, ...")
+    config_settle: Duration = Field(
+        timedelta(seconds=1), description="How long the config files must stay unchanged before an edit is applied"
+    )
     api_token: str | None = Field(None, description="Bearer token for API writes; unset = writes refused")
     api_read_token: str | None = Field(None, description="Bearer token for API reads; unset = reads open")
     host: str = Field("127.0.0.1", description="Address the HTTP server binds")
@@ -61,12 +105,13 @@ class Settings(BaseSettings):
     delivery_tick: Duration = Field(timedelta(seconds=2), description="How often the outbox is drained")
 
     feed_allow_private: bool = Field(False, description="Let feeds live on private/loopback addresses")
+    feed_allow_cidrs: CidrList = Field(default_factory=list, description="CIDRs feeds may live in despite the guard")
     feed_alert_after: Duration = Field(timedelta(days=1), description="Failing this long raises feed.failing")
     feed_concurrency: int = Field(20, ge=1, description="Feeds fetched at once, overall")
     feed_per_host: int = Field(2, ge=1, description="Feeds fetched at once from one host")
 
     webhook_allow_private: bool = Field(False, description="Let webhooks target private/loopback addresses")
-    webhook_allow_cidrs: StrList = Field(default_factory=list, description="CIDRs allowed despite the guard")
+    webhook_allow_cidrs: CidrList = Field(default_factory=list, description="CIDRs allowed despite the guard")
     webhook_timeout: Duration = Field(timedelta(seconds=15), description="Timeout of one webhook request")
     webhook_concurrency: int = Field(4, ge=1, description="Requests in flight to one subscription")
     retry_schedule: DurationList = Field(
@@ -77,6 +122,16 @@ class Settings(BaseSettings):
     delivery_lease: Duration | None = Field(
         None, description="How long a claimed delivery stays a worker's (>= 2 timeouts); default from the timeout"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _database_beside_config(cls, data: Any) -> Any:
+        """Without TIMELINE_DATABASE_URL, the database lives in the config folder."""
+        if isinstance(data, dict) and not data.get("database_url"):
+            folder = data.get("config_dir") or DEFAULT_CONFIG_DIR
+            if isinstance(folder, str | Path):
+                data = {**data, "database_url": default_database_url(Path(folder))}
+        return data
 
     @field_validator("log_level")
     @classmethod
@@ -104,7 +159,9 @@ class Settings(BaseSettings):
             return None
         parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-            raise ValueError("use the address people open, like https://timeline.example.org or http://host:8000/prefix")
+            raise ValueError(
+                "use the address people open, like https://timeline.example.org or http://host:8000/prefix"
+            )
         return value.strip().rstrip("/")
 
     @property
@@ -120,6 +177,8 @@ class Settings(BaseSettings):
     def _lease(cls, value: timedelta | None, info: ValidationInfo) -> timedelta | None:
         timeout = info.data.get("webhook_timeout")
         if value is not None and timeout is not None:
+            from alerts.config import AlertsConfig
+
             AlertsConfig(timeout=timeout, lease=value)  # its rule, its message (ValueError)
         return value
 
@@ -135,15 +194,63 @@ class Settings(BaseSettings):
     def subscriptions_file(self) -> Path:
         return self.config_dir / "subscriptions.yaml"
 
+    def feed_policy(self) -> AddressPolicy:
+        """The SSRF guard's policy for feed fetches; its refusals name the feed settings."""
+        from alerts.guard import AddressPolicy
+
+        return AddressPolicy.from_settings(
+            self.feed_allow_private,
+            self.feed_allow_cidrs,
+            private_setting=env_name("feed_allow_private"),
+            cidrs_setting=env_name("feed_allow_cidrs"),
+        )
+
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment, `.env` and `overrides`; SettingsError names each bad variable."""
+    """Settings from the environment, `.env` and `overrides`; SettingsError names each bad variable,
+    one line each: `bad settings: TIMELINE_X: what it accepts (got ...)`."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            name = "TIMELINE_" + "_".join(str(part) for part in error["loc"][:1]).upper()
+            name = env_name(str(error["loc"][0])) if error["loc"] else "settings"
             message = str(error["msg"]).removeprefix("Value error, ")
-            lines.append(f"{name}: {message} (got {error.get('input')!r})")
-        raise SettingsError("bad settings:\n" + "\n".join(lines)) from None
+            shown = repr(error.get("input"))
+            lines.append(f"bad settings: {name}: {message} (got {shown if len(shown) <= 80 else shown[:77] + '...'})")
+        raise SettingsError("\n".join(lines)) from None
+
+
+def require_config(settings: Settings) -> Settings:
+    """`settings`, when their config folder holds a milestones.yaml; NoConfigError saying where it
+    looked and how to point elsewhere otherwise (commands then create nothing: no folder, no database)."""
+    path = settings.milestones_file
+    if path.exists():
+        return settings
+    folder = settings.config_dir.absolute()
+    if "config_dir" in settings.model_fields_set:
+        where = f"{env_name('config_dir')} is {str(settings.config_dir)!r}"
+    else:
+        where = f"{env_name('config_dir')} is not set, so the folder `{DEFAULT_CONFIG_DIR}` in the current directory"
+    raise NoConfigError(
+        f"no milestones.yaml in {folder} ({where}).\n"
+        f"Run `timeline init {settings.config_dir}` to write a starter folder there, or set {env_name('config_dir')} "
+        "to the folder that holds your milestones.yaml."
+    )
+
+
+def alerts_config(settings: Settings) -> AlertsConfig:
+    """The alerts engine's settings, from ours."""
+    from alerts.config import AlertsConfig
+
+    return AlertsConfig(
+        allow_private=settings.webhook_allow_private,
+        allow_cidrs=tuple(settings.webhook_allow_cidrs),
+        allow_private_setting=env_name("webhook_allow_private"),
+        allow_cidrs_setting=env_name("webhook_allow_cidrs"),
+        timeout=settings.webhook_timeout,
+        concurrency=settings.webhook_concurrency,
+        retry_schedule=tuple(settings.retry_schedule),
+        disable_after=settings.disable_after,
+        lease=settings.delivery_lease,
+    )

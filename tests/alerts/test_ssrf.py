@@ -22,7 +22,12 @@ from alerts.subscriptions import create_subscription
 from tests.alerts.helpers import notice, publish_many
 from tests.alerts.receiver import Receiver, Reply
 
-GUARDED = AlertsConfig(timeout=timedelta(seconds=3), lease=timedelta(seconds=30))
+GUARDED = AlertsConfig(
+    timeout=timedelta(seconds=3),
+    lease=timedelta(seconds=30),
+    allow_private_setting="APP_ALLOW_PRIVATE",
+    allow_cidrs_setting="APP_ALLOW_CIDRS",
+)
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "[::1]", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]"])
@@ -30,7 +35,8 @@ def test_literal_loopback_targets_are_refused_at_creation(sqlite_engine: Engine,
     with pytest.raises(UnsafeTargetError) as caught, sqlite_engine.begin() as conn:
         create_subscription(conn, GUARDED, utcnow(), url=f"http://{host}:8080/hook")
     assert caught.value.field == "url"
-    assert "loopback" in str(caught.value) and "TIMELINE_WEBHOOK_ALLOW_PRIVATE" in str(caught.value)
+    assert "loopback" in str(caught.value)
+    assert "set APP_ALLOW_PRIVATE=true or add the address range to APP_ALLOW_CIDRS" in str(caught.value)
 
 
 @pytest.mark.parametrize("url", ["ftp://example.org/x", "file:///etc/passwd", "http:///nohost"])

@@ -27,7 +27,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from alerts.gcscope import new_objects_only
-from alerts.guard import AddressPolicy
 from alerts.notices import publish
 from timeline.db import write_transaction
 from timeline.feeds.decide import Decision, Outcome, decide, needs_parse
@@ -201,7 +200,7 @@ class _Run:
 
     async def main(self, feed_ids: Sequence[str] | None, force: bool) -> None:
         loop = asyncio.get_running_loop()
-        policy = AddressPolicy(allow_private=self.settings.feed_allow_private)
+        policy = self.settings.feed_policy()
         concurrency = self.settings.feed_concurrency
         writer = asyncio.create_task(self._writer())
         in_flight: dict[asyncio.Task[None], FeedRow] = {}
