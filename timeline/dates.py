@@ -195,8 +195,11 @@ def point(when: str | int | date | datetime, timezone: str = "UTC") -> Schedule:
 
 def span(starts: str | int | date | datetime, ends: str | int | date | datetime, timezone: str = "UTC") -> Schedule:
     """A span; ValueError when it ends before it starts."""
-    opens = parse_window(starts, timezone)
-    closes = parse_window(ends, timezone)
+    return span_of(parse_window(starts, timezone), parse_window(ends, timezone))
+
+
+def span_of(opens: Window, closes: Window) -> Schedule:
+    """The span from two parsed windows; ValueError when it ends before it starts."""
     if closes.start < opens.start or closes.end <= opens.start:
         raise ValueError(f"ends {closes.text!r} is before starts {opens.text!r}; a span must end after it starts")
     return Schedule(opens, closes)

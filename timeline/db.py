@@ -1,4 +1,8 @@
-"""Engines and schema migrations. SQLite (WAL) by default, PostgreSQL through DATABASE_URL."""
+"""Engines and schema migrations. SQLite (WAL) by default, PostgreSQL through DATABASE_URL.
+
+The default SQLite file lives in the config folder (`<config_dir>/var/timeline.db`, see
+`timeline.settings`): a command finds the same database wherever it is run from.
+"""
 
 from __future__ import annotations
 
@@ -43,6 +47,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, json_serializer=encode, **kwargs)
+
+
+def existing_engine(url: str) -> Engine | None:
+    """An engine that only reads the database at `url`, and creates nothing: None when `url` is a
+    SQLite file that does not exist (a SQLite file is opened read-only)."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if not path or path == ":memory:" or not Path(path).is_file():
+        return None
+    return create_engine(f"sqlite:///file:{Path(path).absolute()}?mode=ro&uri=true")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

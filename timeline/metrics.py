@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from time import perf_counter
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Connection, Engine, case, func, inspect, select
@@ -45,6 +46,16 @@ class Metrics:
         )
         for result in POLL_RESULTS:
             self.feed_polls.labels(result=result)
+        self.config_ok = Gauge(
+            "timeline_config_last_reload_successful",
+            "1 when the config files on disk are applied, 0 when the last reload failed (the last good config runs)",
+            registry=self.registry,
+        )
+        self.config_success = Gauge(
+            "timeline_config_last_reload_success_timestamp_seconds",
+            "When the config files were last found applied (Unix time)",
+            registry=self.registry,
+        )
 
     def watch(self, engine: Engine) -> None:
         self.registry.register(DatabaseCollector(engine))
@@ -59,6 +70,12 @@ class Metrics:
 
     def record_poll(self, result: str) -> None:
         self.feed_polls.labels(result=result).inc()
+
+    def record_config(self, ok: bool, at: datetime | None) -> None:
+        """The outcome of a config reload: `at` is when a good one happened (None for a failure)."""
+        self.config_ok.set(1 if ok else 0)
+        if ok and at is not None:
+            self.config_success.set(at.timestamp())
 
 
 class DatabaseCollector(Collector):

@@ -52,7 +52,22 @@ class Scheduler:
             timezone="UTC",
         )
         for name, job, every in service.jobs():
-            self._add(name, self._again_if_woken(job) if name == DELIVER_JOB else job, every)
+            if name == DELIVER_JOB:
+                job = self._again_if_woken(job)
+            elif name == CONFIG_JOB:
+                job = self._again_when_settled(job)
+            self._add(name, job, every)
+
+    def _again_when_settled(self, job: Callable[[], Any]) -> Callable[[], None]:
+        """`job`, run again as soon as the edit it found has settled (the files were still fresh)."""
+
+        def run() -> None:
+            job()
+            left = self.service.config_settling()
+            if left is not None and not self._stop.is_set():
+                self.wake_config(left)
+
+        return run
 
     def _again_if_woken(self, job: Callable[[], Any]) -> Callable[[], None]:
         """`job`, run again at once when woken while it ran: APScheduler drops a wake-up that comes
@@ -93,9 +108,9 @@ class Scheduler:
             self._listener.start()
         log.info("scheduler started", extra={"jobs": [j.id for j in self._scheduler.get_jobs()]})
 
-    def wake_config(self) -> None:
-        """Run the config job now (a file changed)."""
-        self._scheduler.modify_job(CONFIG_JOB, next_run_time=utcnow())
+    def wake_config(self, after: timedelta = timedelta(0)) -> None:
+        """Run the config job `after` from now (a file changed: once it has settled)."""
+        self._scheduler.modify_job(CONFIG_JOB, next_run_time=utcnow() + after)
 
     def wake_deliveries(self) -> None:
         """Run the delivery job now (notices were created); if it is running, right after."""
@@ -111,9 +126,11 @@ class Scheduler:
             log.warning("config folder %s does not exist; file watching is off", folder)
             return
         names = {p.name for p in self.service.config_files()}
-        for changes in watch(folder, stop_event=self._stop, debounce=300, raise_interrupt=False):
+        settle = self.service.settings.config_settle
+        # Not recursive: the files sit at the top of the folder, and var/ (the database) below it.
+        for changes in watch(folder, stop_event=self._stop, debounce=300, raise_interrupt=False, recursive=False):
             if any(path.rsplit("/", 1)[-1] in names for _, path in changes):
-                self.wake_config()
+                self.wake_config(settle)  # every change pushes the run back: applied once quiet
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop taking new runs and wait for the jobs in hand to finish."""

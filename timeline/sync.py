@@ -20,10 +20,11 @@ from alerts.config import AlertsConfig
 from alerts.notices import NewNotice, publish
 from alerts.subscriptions import SyncResult as SubscriptionsSync
 from alerts.subscriptions import sync_config_subscriptions
-from timeline.config.bundle import ConfigBundle
+from timeline.config.bundle import ConfigBundle, link_problems
 from timeline.config.milestones import MilestoneDef
 from timeline.dates import slip_days
 from timeline.db import CONFIG_LOCK, serialise, write_transaction
+from timeline.errors import ConfigError
 from timeline.feeds.store import FeedsSync, sync_feeds
 from timeline.rules import iso, milestone_data
 from timeline.store import CHANGES, MILESTONES, snapshot, to_def, to_values
@@ -105,6 +106,17 @@ def stored_milestones(conn: Connection) -> dict[str, Stored]:
     others = select(m.id, m.origin, m.archived_at).where(m.origin != "config")
     stored.update({row.id: Stored(None, row.origin, row.archived_at is not None) for row in conn.execute(others)})
     return stored
+
+
+def api_ids(stored: dict[str, Stored]) -> set[str]:
+    """The ids of milestones created through the API and not deleted: a file may not reuse them."""
+    return {mid for mid, s in stored.items() if s.origin != "config" and not s.archived}
+
+
+def api_milestone_ids(conn: Connection) -> set[str]:
+    """The same as `api_ids`, read on its own: for checking the files before applying them."""
+    m = MILESTONES.c
+    return set(conn.execute(select(m.id).where(m.origin != "config", m.archived_at.is_(None))).scalars())
 
 
 def apply(
@@ -208,11 +220,16 @@ def apply_config(
     alerts_config: AlertsConfig | None = None,
 ) -> SyncResult:
     """Diff `bundle` against the database and (unless `dry_run`) apply all of it in one transaction:
-    milestones with their history and notices, feeds, config-declared subscriptions."""
+    milestones with their history and notices, feeds, config-declared subscriptions. ConfigError
+    (dry run or not) when a file milestone reuses the id of an API milestone or a feed links a
+    milestone that exists nowhere: nothing is applied."""
     with write_transaction(engine) as conn:
         # Every worker applies the same files: one at a time, so the second finds nothing to change.
         serialise(conn, CONFIG_LOCK)
         stored = stored_milestones(conn)
+        clashes = link_problems(bundle, api_ids(stored))
+        if clashes:
+            raise ConfigError(clashes)
         changes = diff(bundle.milestones, stored)
         if dry_run:
             return SyncResult(changes, [], dry_run)

@@ -33,6 +33,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
     monkeypatch.setenv("TIMELINE_CONFIG_DIR", str(tmp_path))
     monkeypatch.setenv("TIMELINE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("TIMELINE_FEED_ALLOW_PRIVATE", "true")
+    write(tmp_path / "milestones.yaml", "milestones: []\n")  # commands need a config folder
     monkeypatch.chdir(tmp_path)
     app = typer.Typer()
     app.add_typer(feeds_cli.app, name="feeds")

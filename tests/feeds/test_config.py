@@ -10,11 +10,12 @@ from sqlalchemy import Engine, select
 
 from tests.feeds.builders import write
 from tests.feeds.conftest import NOW
-from timeline.config.feeds import load_feeds, unknown_milestones
-from timeline.config.milestones import load_milestones
+from timeline.config.bundle import link_problems, load_config
+from timeline.config.feeds import load_feeds
 from timeline.errors import ConfigError
 from timeline.feeds.match import Rule
 from timeline.feeds.store import FEEDS, apply_feeds_file
+from timeline.settings import alerts_config, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_MILESTONES = {
@@ -41,7 +42,7 @@ feeds:
 """
 
 BROKEN = {
-    "yaml syntax": ("feeds:\n  - id: a\n    url: [unclosed\n", "feeds.yaml:4: YAML syntax"),
+    "yaml syntax": ("feeds:\n  - id: a\n    url: [unclosed\n", "feeds.yaml:3: YAML syntax"),
     "unknown field": (
         "feeds:\n  - id: a\n    url: https://x.org/f\n    intervall: 5m\n",
         "feeds.yaml:4: feeds[0].intervall: unknown field 'intervall'; allowed fields: id, url, name",
@@ -94,12 +95,13 @@ def test_shipped_feeds_load_and_link_the_shipped_milestones() -> None:
     assert len(specs) >= 5
     assert {m for s in specs for m in s.milestones} == SHIPPED_MILESTONES
     assert all(s.url.startswith("https://") and s.rule is not None for s in specs)
-    assert unknown_milestones(specs, SHIPPED_MILESTONES) == []
 
 
 def test_shipped_feeds_link_milestones_of_the_shipped_milestones_file() -> None:
-    known = {m.id for m in load_milestones(REPO / "config" / "milestones.yaml")}
-    assert unknown_milestones(load_feeds(REPO / "config" / "feeds.yaml"), known) == []
+    settings = load_settings(config_dir=REPO / "config")
+    bundle = load_config(settings, alerts_config(settings), api_ids=set())
+    assert link_problems(bundle, set()) == []
+    assert {link.milestone for link in bundle.feed_links} <= {m.id for m in bundle.milestones}
 
 
 def test_good_file_with_defaults(tmp_path: Path) -> None:
@@ -125,11 +127,6 @@ def test_good_file_with_defaults(tmp_path: Path) -> None:
 def test_absent_or_empty_file_means_no_feeds(tmp_path: Path) -> None:
     assert load_feeds(tmp_path / "feeds.yaml") == []
     assert load_feeds(write(tmp_path / "feeds.yaml", "# nothing yet\n")) == []
-
-
-def test_unknown_milestone_is_a_warning_only(tmp_path: Path) -> None:
-    specs = load_feeds(write(tmp_path / "feeds.yaml", GOOD))
-    assert unknown_milestones(specs, {"m1"}) == ["feed 'one' links unknown milestone 'm2'"]
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))

@@ -31,7 +31,7 @@ milestones:
 BROKEN = {
     "yaml syntax": (
         "milestones:\n  - id: a\n    title: [unclosed\n",
-        ["milestones.yaml:4: YAML syntax"],
+        ["milestones.yaml:3: YAML syntax"],
     ),
     "unknown field": (
         "milestones:\n  - id: a\n    title: A\n    when: 2025\n    whne: 2026\n",

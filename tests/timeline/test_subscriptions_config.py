@@ -86,13 +86,15 @@ def test_check_reports_problems_of_every_file_at_once(tmp_path: Path, monkeypatc
     )
 
 
-def test_check_warns_of_a_feed_linking_an_unknown_milestone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_refuses_a_feed_linking_an_unknown_milestone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "config"
     folder.mkdir()
     (folder / "milestones.yaml").write_text("milestones:\n  - id: a\n    title: A\n    when: 2026\n")
     (folder / "feeds.yaml").write_text("feeds:\n  - id: f\n    url: https://example.org/feed\n    milestones: [a, b]\n")
     monkeypatch.setenv("TIMELINE_CONFIG_DIR", str(folder))
     result = CliRunner().invoke(app, ["check"])
-    assert result.exit_code == 0, result.output
-    assert "1 feeds, OK" in result.output
-    assert "warning: feed 'f' links unknown milestone 'b'" in result.output
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == (
+        f"{folder / 'feeds.yaml'}:4: feeds[0].milestones[1]: feed 'f' links milestone 'b', which is neither in "
+        "milestones.yaml nor created through the API; fix the id or remove it"
+    )

@@ -19,16 +19,14 @@ from rich.table import Table
 
 from alerts.sqltypes import utcnow
 from timeline import rules
-from timeline.config.bundle import load_config
-from timeline.config.feeds import unknown_milestones
+from timeline.cli.configure import command_settings
 from timeline.config.milestones import load_milestones
 from timeline.dates import parse_window
-from timeline.errors import ConfigError, SettingsError, TimelineError
+from timeline.errors import ConfigError, TimelineError
 from timeline.feeds.ingest import evidence_for
-from timeline.logs import setup_logging
 from timeline.preview import preview as preview_notices
-from timeline.service import Service, alerts_config
-from timeline.settings import Settings, load_settings
+from timeline.service import Service
+from timeline.settings import Settings
 from timeline.store import all_rows
 from timeline.sync import apply_config, summary
 from timeline.views import list_notices, milestone_view
@@ -51,13 +49,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 
 
 def _settings() -> Settings:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-    setup_logging(settings.log_level)
-    return settings
+    return command_settings()
 
 
 def service_from_env() -> Service:
@@ -92,21 +84,6 @@ def _config_failed(exc: ConfigError) -> None:
 
 
 @app.command()
-def check() -> None:
-    """Validate the config files without touching the database (exit 1 on any problem)."""
-    settings = _settings()
-    try:
-        bundle = load_config(settings, alerts_config(settings))
-    except ConfigError as exc:
-        _config_failed(exc)
-    typer.echo(f"{settings.milestones_file}: {len(bundle.milestones)} milestones, OK")
-    typer.echo(f"{settings.feeds_file}: {len(bundle.feeds or [])} feeds, OK")
-    for warning in unknown_milestones(bundle.feeds or [], {m.id for m in bundle.milestones}):
-        typer.echo(f"warning: {warning}", err=True)
-    typer.echo(f"{settings.subscriptions_file}: {len(bundle.subscriptions or [])} subscriptions, OK")
-
-
-@app.command()
 def sync(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the diff, change nothing.")] = False,
     json_output: JsonOption = False,
@@ -114,7 +91,7 @@ def sync(
     """Apply the config files to the database and print what changed."""
     service = _service()
     try:
-        bundle = load_config(service.settings, service.alerts)
+        bundle = service.read_config()
         result = apply_config(service.engine, bundle, _now(), dry_run=dry_run, alerts_config=service.alerts)
     except ConfigError as exc:
         _config_failed(exc)
@@ -278,7 +255,10 @@ def db_upgrade() -> None:
 
 
 def _mount() -> None:
-    from timeline.cli import alerts, feeds
+    from timeline.cli import alerts, configure, feeds
+
+    app.command()(configure.check)
+    app.command()(configure.init)
 
     app.add_typer(feeds.app, name="feeds")
     app.command("poll")(feeds.poll)

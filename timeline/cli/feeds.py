@@ -23,7 +23,7 @@ from timeline.feeds.health import feed_health
 from timeline.feeds.opml import append_to_file, export_opml, new_feeds, read_opml, render_yaml
 from timeline.feeds.poll import FeedPoll, poll_due
 from timeline.feeds.store import apply_feeds_file
-from timeline.settings import Settings, load_settings
+from timeline.settings import Settings, load_settings, require_config
 
 app = typer.Typer(help="Watched feeds: health, OPML import and export.", add_completion=False)
 console = Console()
@@ -32,7 +32,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 
 def _settings() -> Settings:
     try:
-        return load_settings()
+        return require_config(load_settings())
     except SettingsError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

@@ -1,14 +1,18 @@
 """`feeds.yaml`: its schema, and its resolution into `FeedSpec`s with the defaults applied.
 
-Two passes, both reporting `file:line: field: message`: pydantic checks shapes and types (unknown
-fields, bad durations), then `_resolve` checks what needs more than one field (ids used once, http(s)
-URLs, regexes that compile, wildcards in the right place). An absent file means no feeds.
+Every problem is reported in one pass as `file:line: field: message`: pydantic checks each feed's
+shape and types (unknown fields, bad durations), then `_resolve` checks what needs more than one
+field (ids used once, http(s) URLs, regexes that compile and cannot backtrack catastrophically,
+wildcards in the right place) on what the rest of a broken feed still says. An absent file, or one
+with nothing but comments, means no feeds. Links to milestones are checked against the milestones by
+`timeline.config.bundle`, which knows them.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +20,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from timeline.config.yamlfile import field_path, line_of, load_model
+from timeline.config.files import FileRead, read_file
+from timeline.config.regexes import backtracking_problem
+from timeline.config.yamlfile import findings_of
 from timeline.durations import parse_duration
 from timeline.errors import ConfigError, Problem
 from timeline.feeds.match import Rule, term_problem
@@ -95,47 +101,104 @@ class FeedSpec:
     notify_updates: bool = False
 
 
+@dataclass(frozen=True)
+class Link:
+    """A feed's link to a milestone id, with where it is written (checked against the milestones)."""
+
+    feed: str
+    milestone: str
+    line: int | None
+    field: str
+
+
+@dataclass(frozen=True)
+class FeedsConfig:
+    """What feeds.yaml says: the feeds (when it has no problems), every link to a milestone (checked
+    against the milestones by `timeline.config.bundle`), and the problems."""
+
+    path: Path
+    feeds: list[FeedSpec]
+    links: list[Link] = field(default_factory=list, hash=False)
+    problems: tuple[Problem, ...] = ()
+
+
 def load_feeds(path: Path) -> list[FeedSpec]:
     """Read, validate and resolve `path` (absent = no feeds); ConfigError lists every problem."""
-    if not path.exists():
-        return []
-    parsed, raw = load_model(path, FeedsFile)
-    return _resolve(parsed, raw, path)
+    return parse_feeds(read_file(path)).feeds
+
+
+def parse_feeds(read: FileRead) -> FeedsConfig:
+    """Validate and resolve feeds.yaml from its bytes (absent = no feeds); ConfigError lists every problem."""
+    checked = check_feeds(read)
+    if checked.problems:
+        raise ConfigError(list(checked.problems))
+    return checked
+
+
+def check_feeds(read: FileRead) -> FeedsConfig:
+    """Every problem of feeds.yaml (in `problems`, never raised), and its links to milestones."""
+    if read.absent:
+        return FeedsConfig(read.path, [])
+    try:
+        findings = findings_of(read)
+    except ConfigError as exc:
+        return FeedsConfig(read.path, [], [], tuple(exc.problems))
+    if findings.document.data is None:
+        return FeedsConfig(read.path, [])  # nothing but comments: no feeds yet
+    top = findings.top("feeds: []")
+    if top is None:
+        return FeedsConfig(read.path, [], [], findings.in_order())
+    findings.unknown_keys(top, tuple(FeedsFile.model_fields))
+    defaults, bad_defaults = findings.validate(Defaults, top.get("defaults", {}), ("defaults",))
+    entries: list[tuple[int, FeedEntrySpec, frozenset[str]]] = []
+    for index, item in enumerate(findings.items(top, "feeds")):
+        spec, bad = findings.validate(FeedEntrySpec, item, ("feeds", index))
+        if spec is not None:
+            entries.append((index, spec, bad))
+    specs = _resolve(defaults or Defaults(), bad_defaults, entries, findings.add)
+    links = [
+        Link(entry.id, mid, findings.line(("feeds", index, "milestones", i)), f"feeds[{index}].milestones[{i}]")
+        for index, entry, bad in entries
+        if "milestones" not in bad
+        for i, mid in enumerate(entry.milestones)
+    ]
+    return FeedsConfig(read.path, specs if not findings.problems else [], links, findings.in_order())
 
 
 _LIMIT = f"{MAX_TIMEOUT.total_seconds():g}s"
 _TIMEOUT_PROBLEM = f"a fetch may take at most {_LIMIT}; a feed slower than that is down, use {_LIMIT} or less"
+Report = Callable[[tuple[str | int, ...], str], None]
 
 
-def _resolve(parsed: FeedsFile, raw: Any, path: Path) -> list[FeedSpec]:
-    problems: list[Problem] = []
-
-    def problem(loc: tuple[str | int, ...], message: str) -> None:
-        problems.append(Problem(path, line_of(raw, loc), field_path(loc), message))
-
-    defaults = parsed.defaults
-    if defaults.interval < MIN_INTERVAL:
-        problem(("defaults", "interval"), "poll at most once a minute; use 1m or more")
-    if defaults.timeout > MAX_TIMEOUT:
-        problem(("defaults", "timeout"), _TIMEOUT_PROBLEM)
+def _resolve(
+    defaults: Defaults,
+    bad_defaults: frozenset[str],
+    entries: list[tuple[int, FeedEntrySpec, frozenset[str]]],
+    report: Report,
+) -> list[FeedSpec]:
+    if "interval" not in bad_defaults and defaults.interval < MIN_INTERVAL:
+        report(("defaults", "interval"), "poll at most once a minute; use 1m or more")
+    if "timeout" not in bad_defaults and defaults.timeout > MAX_TIMEOUT:
+        report(("defaults", "timeout"), _TIMEOUT_PROBLEM)
     seen: dict[str, int] = {}
     specs = []
-    for index, entry in enumerate(parsed.feeds):
+    for index, entry, bad in entries:
         loc: tuple[str | int, ...] = ("feeds", index)
-        if not ID_PATTERN.match(entry.id):
-            problem((*loc, "id"), f"{entry.id!r} is not a valid id; use lowercase letters, digits, '-', '_' or '.'")
-        elif entry.id in seen:
-            problem((*loc, "id"), f"duplicate id {entry.id!r}, first used in feeds[{seen[entry.id]}]")
-        else:
-            seen[entry.id] = index
-        url_problem = _url_problem(entry.url)
+        if "id" not in bad:
+            if not ID_PATTERN.match(entry.id):
+                report((*loc, "id"), f"{entry.id!r} is not a valid id; use lowercase letters, digits, '-', '_' or '.'")
+            elif entry.id in seen:
+                report((*loc, "id"), f"duplicate id {entry.id!r}, first used in feeds[{seen[entry.id]}]")
+            else:
+                seen[entry.id] = index
+        url_problem = None if "url" in bad else _url_problem(entry.url)
         if url_problem:
-            problem((*loc, "url"), url_problem)
+            report((*loc, "url"), url_problem)
         if entry.interval is not None and entry.interval < MIN_INTERVAL:
-            problem((*loc, "interval"), "poll at most once a minute; use 1m or more")
+            report((*loc, "interval"), "poll at most once a minute; use 1m or more")
         if entry.timeout is not None and entry.timeout > MAX_TIMEOUT:
-            problem((*loc, "timeout"), _TIMEOUT_PROBLEM)
-        rule = _rule(entry.match, (*loc, "match"), problem)
+            report((*loc, "timeout"), _TIMEOUT_PROBLEM)
+        rule = _rule(entry.match, (*loc, "match"), report)
         specs.append(
             FeedSpec(
                 id=entry.id,
@@ -151,8 +214,6 @@ def _resolve(parsed: FeedsFile, raw: Any, path: Path) -> list[FeedSpec]:
                 notify_updates=entry.notify_updates,
             )
         )
-    if problems:
-        raise ConfigError(problems)
     return specs
 
 
@@ -176,16 +237,10 @@ def _rule(spec: MatchSpec | None, loc: tuple[str | int, ...], problem: Any) -> R
     if spec.regex is not None:
         try:
             re.compile(spec.regex)
-        except re.error as exc:
+        except (re.error, RecursionError, OverflowError) as exc:
             problem((*loc, "regex"), f"{spec.regex!r} is not a valid regular expression: {exc}")
+        else:
+            slow = backtracking_problem(spec.regex)
+            if slow:
+                problem((*loc, "regex"), f"{spec.regex!r} can take exponential time on some texts: {slow}")
     return Rule(any=tuple(spec.any), all=tuple(spec.all), none=tuple(spec.none), regex=spec.regex)
-
-
-def unknown_milestones(specs: list[FeedSpec], known: set[str]) -> list[str]:
-    """Warnings for feeds linking milestone ids that `known` lacks (the feed still works)."""
-    return [
-        f"feed {spec.id!r} links unknown milestone {mid!r}"
-        for spec in specs
-        for mid in spec.milestones
-        if mid not in known
-    ]

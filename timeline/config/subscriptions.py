@@ -1,8 +1,11 @@
 """`subscriptions.yaml`: webhook subscribers declared under version control.
 
-Secrets never live in the file: `secret_env` names the environment variable that holds one. Each
-subscription is also checked by `alerts` (URL allowed by the SSRF guard, format, event patterns), and
-its problems are reported at the line of the field, like every other config problem.
+Secrets never live in the file: `secret_env` names the environment variable that holds one, looked
+up in the environment, then in the `.env` file (the environment wins). Each subscription is also
+checked by `alerts` (URL allowed by the SSRF guard, format, event patterns), and its problems are
+reported at the line of the field, like every other config problem. An absent file means no config
+subscriptions; an empty one is refused (write `subscriptions: []`): a file truncated while being
+saved must not look like "every subscription removed".
 """
 
 from __future__ import annotations
@@ -10,15 +13,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from alerts.config import AlertsConfig
-from alerts.errors import SubscriptionError
-from alerts.subscriptions import SubscriptionSpec, validate_spec
-from timeline.config.yamlfile import field_path, line_of, load_model
-from timeline.errors import ConfigError, Problem
+from timeline.config.files import FileRead, read_file
+from timeline.config.yamlfile import findings_of
+
+if TYPE_CHECKING:
+    from alerts.config import AlertsConfig
+    from alerts.subscriptions import SubscriptionSpec
 
 
 class _Strict(BaseModel):
@@ -43,28 +47,49 @@ class SubscriptionsFile(_Strict):
 def load_subscriptions(
     path: Path, config: AlertsConfig, environ: Mapping[str, str] | None = None
 ) -> list[SubscriptionSpec]:
-    """Read and check `path` (absent = none); ConfigError lists every problem with its line."""
-    if not path.exists():
+    """Read and check `path` (absent = none), secrets from `environ` (default: the process
+    environment); ConfigError lists every problem with its line."""
+    return parse_subscriptions(read_file(path), config, os.environ if environ is None else environ)
+
+
+def parse_subscriptions(read: FileRead, config: AlertsConfig, environ: Mapping[str, str]) -> list[SubscriptionSpec]:
+    """Check subscriptions.yaml from its bytes (absent = none). `environ` holds the secrets
+    `secret_env` names. ConfigError lists every problem with its line."""
+    if read.absent:
         return []
-    env = os.environ if environ is None else environ
-    parsed, raw = load_model(path, SubscriptionsFile)
-    problems: list[Problem] = []
+    from alerts.errors import SubscriptionError  # the alerts engine (and its database models) only when needed
+    from alerts.subscriptions import SubscriptionSpec, validate_spec
+
+    findings = findings_of(read)
+    top = findings.top("subscriptions: []")
+    if top is None:
+        findings.raise_if_any()
+        raise AssertionError("unreachable: an empty file is a problem")
+    findings.unknown_keys(top, tuple(SubscriptionsFile.model_fields))
     specs: list[SubscriptionSpec] = []
     seen: set[str] = set()
-    for index, entry in enumerate(parsed.subscriptions):
+    for index, item in enumerate(findings.items(top, "subscriptions")):
         loc: tuple[str | int, ...] = ("subscriptions", index)
+        entry, bad = findings.validate(SubscriptionEntry, item, loc)
+        if entry is None:
+            continue
 
         def problem(field: str, message: str, loc: tuple[str | int, ...] = loc) -> None:
-            problems.append(Problem(path, line_of(raw, (*loc, field)), field_path((*loc, field)), message))
+            findings.add((*loc, field), message)
 
-        if entry.id in seen:
-            problem("id", f"duplicate id {entry.id!r}")
-        seen.add(entry.id)
+        if "id" not in bad:
+            if entry.id in seen:
+                problem("id", f"duplicate id {entry.id!r}")
+            seen.add(entry.id)
         secret = None
         if entry.secret_env:
-            secret = env.get(entry.secret_env)
+            secret = environ.get(entry.secret_env)
             if not secret:
-                problem("secret_env", f"environment variable {entry.secret_env} is not set; export the whsec_ secret")
+                problem(
+                    "secret_env",
+                    f"environment variable {entry.secret_env} is not set; export the whsec_ secret "
+                    "or add it to the .env file",
+                )
                 continue
         spec = SubscriptionSpec(
             id=entry.id,
@@ -80,9 +105,10 @@ def load_subscriptions(
             validate_spec(spec, config)
         except SubscriptionError as exc:
             field = {"subjects": "milestones", "secret": "secret_env"}.get(exc.field or "", exc.field or "url")
-            problem(field, str(exc))
+            if field not in bad:
+                problem(field, str(exc))
             continue
-        specs.append(spec)
-    if problems:
-        raise ConfigError(problems)
+        if not bad:
+            specs.append(spec)
+    findings.raise_if_any()
     return specs
