@@ -23,4 +23,5 @@ def test_public_url_is_where_links_point() -> None:
 def test_a_bad_public_url_is_one_clear_line(value: str) -> None:
     with pytest.raises(SettingsError) as raised:
         load_settings(public_url=value)
-    assert str(raised.value).splitlines()[0].startswith("bad settings: TIMELINE_PUBLIC_URL: use the address people open")
+    (line,) = str(raised.value).splitlines()
+    assert line.startswith("bad settings: TIMELINE_PUBLIC_URL: use the address people open")

@@ -140,7 +140,7 @@ def init(
     typer.echo("  timeline check      validate the files (run it after every edit)")
     typer.echo("  timeline list       the timeline, as of today")
     typer.echo("  timeline serve      the API and page on http://127.0.0.1:8000, and the scheduler")
-    if "database_url" in settings.model_fields_set:
+    if settings.database_url != default_database_url(settings.config_dir):
         typer.echo("The database is the one TIMELINE_DATABASE_URL names.")
     else:
         database = default_database_url(target).removeprefix("sqlite:///")

@@ -126,6 +126,8 @@ def parse_document(data: bytes, path: Path, *, loader: Any = None) -> Document:
         raise ConfigError(
             [Problem(path, line, "", f"is not UTF-8 text (byte {data[exc.start]:#04x}); save the file as UTF-8")]
         ) from None
+    if not text.strip():
+        return Document(path, None, None)  # whitespace only (tabs included): an empty document
     root = _compose(text, path, loader or _Loader)
     builder = _Builder(path, alias_budget(len(data)), check_text=_BAD_ESCAPE.search(text) is not None)
     try:
