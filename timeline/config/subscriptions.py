@@ -105,7 +105,7 @@ def parse_subscriptions(read: FileRead, config: AlertsConfig, environ: Mapping[s
             validate_spec(spec, config)
         except SubscriptionError as exc:
             field = {"subjects": "milestones", "secret": "secret_env"}.get(exc.field or "", exc.field or "url")
-            if field not in bad:
+            if not bad or field == "url":  # with broken fields (a bad format), only the URL is judged alone
                 problem(field, str(exc))
             continue
         if not bad:
