@@ -28,7 +28,7 @@ from sqlalchemy import Engine
 
 from alerts.delivery import DeliveryStats, deliver_once
 from alerts.sqltypes import utcnow
-from timeline.config.bundle import ConfigBundle, config_snapshot, load_config
+from timeline.config.bundle import ConfigBundle, check_config, config_snapshot, link_problems, load_config
 from timeline.config.files import Snapshot
 from timeline.db import make_engine, upgrade
 from timeline.errors import ConfigError, Problem
@@ -147,9 +147,11 @@ class Service:
     def read_config(self, files: Snapshot | None = None) -> ConfigBundle:
         """The config files (`files`, or read now), checked against each other and against the
         milestones created through the API; ConfigError lists every problem."""
+        return load_config(self.settings, self.alerts, files, self._api_ids())
+
+    def _api_ids(self) -> set[str]:
         with self.engine.connect() as conn:
-            ids = api_milestone_ids(conn)
-        return load_config(self.settings, self.alerts, files, ids)
+            return api_milestone_ids(conn)
 
     def reload_config(self, now: datetime | None = None, *, force: bool = False) -> SyncResult | None:
         """Apply the config files if their bytes changed since the last good apply and have settled.
@@ -171,7 +173,13 @@ class Service:
                 return None  # the same broken bytes: already reported
             bundle = state.failed_bundle if not force and fingerprint == state.failed else None
             try:
-                bundle = bundle or self.read_config(files)
+                if bundle is None:
+                    bundle, problems = check_config(self.settings, self.alerts, files, self._api_ids())
+                else:  # the files were good but the database disagreed: ask it again, parse nothing
+                    problems = link_problems(bundle, self._api_ids())
+                if problems:
+                    raise ConfigError(problems)
+                assert bundle is not None
                 result = apply_config(self.engine, bundle, moment, alerts_config=self.alerts)
             except ConfigError as exc:
                 self._config_failed(fingerprint, exc, bundle, moment)

@@ -17,8 +17,12 @@ JSON = st.recursive(
 
 
 def test_a_carried_message_round_trips() -> None:
-    message = Message.of("Construction is due", "It ends today.", [("Window", "2027"), ("Status", "in progress")],
-                         "https://timeline.example/#m-x")
+    message = Message.of(
+        "Construction is due",
+        "It ends today.",
+        [("Window", "2027"), ("Status", "in progress")],
+        "https://timeline.example/#m-x",
+    )
     payload = {"type": "milestone.due", "timestamp": "2028-01-01T00:00:00Z", "data": {"message": message.as_dict()}}
     assert message_of(payload) == message
     facts = [{"label": "Window", "value": "2027"}, {"label": "Status", "value": "in progress"}]
@@ -33,8 +37,12 @@ def test_a_payload_without_a_message_gets_one_from_its_type_and_summary() -> Non
 
 
 def test_hygiene_controls_surrogates_links_and_fact_count() -> None:
-    message = Message.of("a\x00b\ud800", "line\nnext\ttab\x1b", [(f"l{i}", "v") for i in range(10)] + [("", "x")],
-                         "https://ok.example/ with space")
+    message = Message.of(
+        "a\x00b\ud800",
+        "line\nnext\ttab\x1b",
+        [(f"l{i}", "v") for i in range(10)] + [("", "x")],
+        "https://ok.example/ with space",
+    )
     assert message.headline == "a\ufffdb\ufffd"
     assert message.text == "line\nnext\ttab\ufffd"
     assert len(message.facts) == MAX_FACTS

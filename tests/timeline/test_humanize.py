@@ -16,8 +16,14 @@ NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize(
     ("count", "word", "expected"),
-    [(0, "feed", "0 feeds"), (1, "feed", "1 feed"), (2, "entry", "2 entries"), (1, "entry", "1 entry"),
-     (1234, "delivery", "1,234 deliveries"), (3, "subscription", "3 subscriptions")],
+    [
+        (0, "feed", "0 feeds"),
+        (1, "feed", "1 feed"),
+        (2, "entry", "2 entries"),
+        (1, "entry", "1 entry"),
+        (1234, "delivery", "1,234 deliveries"),
+        (3, "subscription", "3 subscriptions"),
+    ],
 )
 def test_plural(count: int, word: str, expected: str) -> None:
     assert humanize.plural(count, word) == expected
@@ -56,8 +62,12 @@ def test_a_span_names_both_ends_and_its_whole_range() -> None:
         (datetime(2026, 1, 1, tzinfo=UTC), NOW, "UTC", "overdue by 336 days"),
         (datetime(2026, 12, 2, tzinfo=UTC), NOW, "UTC", "overdue by 1 day"),
         # 23:00 UTC on 3 Dec is already 4 Dec in Tokyo: tomorrow there, in calendar days
-        (datetime(2026, 12, 4, 15, 0, tzinfo=UTC), datetime(2026, 12, 3, 23, 0, tzinfo=UTC), "Asia/Tokyo",
-         "due 5 Dec 2026, tomorrow"),
+        (
+            datetime(2026, 12, 4, 15, 0, tzinfo=UTC),
+            datetime(2026, 12, 3, 23, 0, tzinfo=UTC),
+            "Asia/Tokyo",
+            "due 5 Dec 2026, tomorrow",
+        ),
     ],
 )
 def test_due_in_calendar_days(due_at: datetime, now: datetime, tz: str, expected: str) -> None:

@@ -71,12 +71,26 @@ def load_config(
     settings: Settings,
     alerts_config: AlertsConfig,
     files: Snapshot | None = None,
-    api_ids: Collection[str] | None = None,
+    api_ids: Collection[str] = (),
 ) -> ConfigBundle:
     """Load milestones.yaml, feeds.yaml and subscriptions.yaml from `files` (default: read them
     now). ConfigError lists every problem of every file, file by file in line order, including the
-    ids `link_problems` finds against `api_ids` (the ids of milestones created through the API, when
-    the caller knows them; None: only the files are compared)."""
+    ids `link_problems` finds against `api_ids` (the ids of milestones created through the API)."""
+    bundle, problems = check_config(settings, alerts_config, files, api_ids)
+    if problems or bundle is None:
+        raise ConfigError(problems)
+    return bundle
+
+
+def check_config(
+    settings: Settings,
+    alerts_config: AlertsConfig,
+    files: Snapshot | None = None,
+    api_ids: Collection[str] = (),
+) -> tuple[ConfigBundle | None, list[Problem]]:
+    """Every problem of the config files (as `load_config` says them), and the bundle whenever the
+    files themselves are good, even if their ids contradict `api_ids`: a caller that keeps it can
+    apply it later without parsing, once the database agrees."""
     files = files or config_snapshot(settings)
     milestones = check_milestones(files.get(settings.milestones_file))
     feeds = check_feeds(files.get(settings.feeds_file))
@@ -97,15 +111,14 @@ def load_config(
         settings.feeds_file,
         ids_known=milestones.readable,
     )
-    links = link_problems(bundle, api_ids or ())
+    links = link_problems(bundle, api_ids)
+    file_problems = [*milestones.problems, *feeds.problems, *subscription_problems]
     problems = [
         *_in_order([*milestones.problems, *(p for p in links if p.path == settings.milestones_file)]),
         *_in_order([*feeds.problems, *(p for p in links if p.path != settings.milestones_file)]),
         *subscription_problems,
     ]
-    if problems:
-        raise ConfigError(problems)
-    return bundle
+    return (None if file_problems else bundle), problems
 
 
 def _in_order(problems: list[Problem]) -> list[Problem]:
