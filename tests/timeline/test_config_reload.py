@@ -61,7 +61,7 @@ def service(engine: Engine, tmp_path: Path, clock: FrozenDateTimeFactory) -> Ser
 def _titles(engine: Engine) -> dict[str, str]:
     with engine.connect() as conn:
         query = select(MILESTONES.c.id, MILESTONES.c.title).where(MILESTONES.c.archived_at.is_(None))
-        return dict(conn.execute(query).tuples().all())
+        return {row.id: row.title for row in conn.execute(query)}
 
 
 def _notice_types(engine: Engine) -> list[str]:
