@@ -36,4 +36,4 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var build *.egg-info
+	rm -rf $(VENV) var config/var build *.egg-info
