@@ -288,3 +288,12 @@ def test_regexes_that_cannot_blow_up_are_accepted(pattern: str) -> None:
 def test_the_backtracking_check_never_raises(pattern: str) -> None:
     result = backtracking_problem(pattern)
     assert result is None or isinstance(result, str)
+
+
+def test_a_database_that_cannot_be_read_is_a_note_not_a_failure(folder: Path, tmp_path: Path) -> None:
+    (folder / "milestones.yaml").write_text("milestones: []\n")
+    (tmp_path / "check.db").write_bytes(b"this is not a database" * 100)
+    result = CliRunner().invoke(app, ["check"])
+    assert result.exit_code == 0, result.output
+    assert "note: the database could not be read (" in result.output
+    assert "ids were not compared with API milestones" in result.output

@@ -269,3 +269,24 @@ def test_a_hostile_edit_changes_nothing_on_either_database(engine: Engine, tmp_p
     with pytest.raises(ConfigError):
         sync_config(engine, path, NOW)
     assert _count(engine) == before == (1, 0, ["A"])
+
+
+def test_explicit_tags_and_odd_keys(tmp_path: Path) -> None:
+    (tmp_path / "milestones.yaml").write_text(
+        "milestones:\n  - id: a\n    title: A\n    when: 2026\n    attributes:\n"
+        '      n: !!int "3"\n      f: !!float "2.5"\n      none: !!null ""\n      t: !!bool true\n'
+    )
+    (milestone,) = load_milestones(tmp_path / "milestones.yaml")
+    assert milestone.attributes == {"n": 3, "f": 2.5, "none": None, "t": True}
+    problems = _problems(
+        tmp_path,
+        "milestones:\n  - id: a\n    title: A\n    when: 2026\n    attributes:\n      b: !!bool yes\n"
+        "      i: !!int ten\n      [x]: 1\n      <<: [1]\n",
+    )
+    assert problems == [
+        "milestones.yaml:6: milestones[0].attributes.b: 'yes' is not true or false",
+        "milestones.yaml:7: milestones[0].attributes.i: 'ten' is not a number",
+        "milestones.yaml:8: milestones[0].attributes: a key must be a plain value, not a list or a mapping",
+        "milestones.yaml:9: milestones[0].attributes: `<<` merges mappings only; give it an alias of a mapping "
+        "(<<: *name)",
+    ]
