@@ -59,7 +59,7 @@ def test_poll_then_health(cli: typer.Typer, tmp_path: Path, server: LocalServer)
         assert report["good"]["status"] == "ok" and report["good"]["new"] == 1
         assert report["bad"]["error"] == "HTTP 500"
         table = runner.invoke(cli, ["poll", "--feed", "good"])
-        assert table.exit_code == 0 and "Polled 1 feeds" in table.output
+        assert table.exit_code == 0 and "Polled 1 feed in" in table.output
         health = runner.invoke(cli, ["feeds", "--json"])
     rows = {h["id"]: h for h in json.loads(health.stdout)}
     assert rows["good"]["status"] == "not_modified" and rows["good"]["entries"] == 1
