@@ -133,27 +133,31 @@ def import_(
     """Add the feeds of an OPML file to feeds.yaml (those whose URL is not there yet).
 
     The entries are appended to feeds.yaml, its comments kept, without match rules (every new item
-    matches until you add one); with --print they are printed as YAML to paste instead.
+    matches until you add one); their folders and categories become tags. With --print they are
+    printed as YAML to paste instead. Outlines that are not feeds are skipped with a note, and a
+    malformed file is read as far as its feeds can be, with a warning naming each repaired line.
     """
     from timeline.feeds.config import load_feeds
     from timeline.feeds.opml import append_to_file, new_feeds, read_opml, render_yaml
 
     settings = _settings()
     try:
-        feeds = read_opml(file.read_bytes(), file)
+        document = read_opml(file.read_bytes(), file)
+        for line in document.warnings:
+            typer.echo(f"warning: {line}", err=True)
+        for line in document.notes:
+            typer.echo(f"note: {line}", err=True)
         existing = load_feeds(settings.feeds_file)
         if print_only:
-            sys.stdout.write(render_yaml(new_feeds(feeds, existing), existing))
+            sys.stdout.write(render_yaml(new_feeds(document.feeds, existing), existing))
             return
-        added = append_to_file(settings.feeds_file, feeds)
+        added = append_to_file(settings.feeds_file, document.feeds)
     except ConfigError as exc:
         raise _config_failed(exc) from None
-    console.print(
-        f"{plural(len(added), 'feed')} added to {settings.feeds_file} ({len(feeds) - len(added)} already there)",
-        markup=False,
-    )
+    there = len(document.feeds) - len(added)
+    console.print(f"{plural(len(added), 'feed')} added to {settings.feeds_file} ({there} already there)", markup=False)
     for feed_id in added:
-        console.print(f"  {feed_id}")
+        console.print(f"  {feed_id}", markup=False)
 
 
 def poll(
