@@ -17,7 +17,7 @@ from alerts.notices import NOTICES, NewNotice
 from timeline import rules
 from timeline.config.milestones import MilestoneDef
 from timeline.db import make_engine
-from timeline.plural import plural
+from timeline.humanize import instant, plural
 from timeline.settings import Settings
 from timeline.store import MILESTONES
 
@@ -37,10 +37,6 @@ def _known(settings: Settings, ids: list[str]) -> tuple[set[str], dict[str, date
         return sent, known
     finally:
         engine.dispose()
-
-
-def _when(at: datetime) -> str:
-    return f"{at.day} {at:%b %Y %H:%M} UTC"
 
 
 @dataclass(frozen=True)
@@ -70,15 +66,15 @@ class Preview:
         if len(by_date) == 1:
             (at,) = by_date
             who = "this milestone was" if count == 1 else f"these {count} milestones were"
-            return [f"Asked from {_when(self.start)}; shown from {_when(at)}, when {who} first synced: {why}."]
+            return [f"Asked from {instant(self.start)}; shown from {instant(at)}, when {who} first synced: {why}."]
         lines = [
-            f"Asked from {_when(self.start)}; {plural(count, 'milestone')} shown from when each was first "
+            f"Asked from {instant(self.start)}; {plural(count, 'milestone')} shown from when each was first "
             f"synced: {why}."
         ]
         for at in sorted(by_date):
             ids = by_date[at]
             shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-            lines.append(f"  from {_when(at)}: {shown}")
+            lines.append(f"  from {instant(at)}: {shown}")
         return lines
 
 

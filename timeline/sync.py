@@ -25,7 +25,7 @@ from timeline.config.milestones import MilestoneDef
 from timeline.dates import slip_days
 from timeline.db import CONFIG_LOCK, serialise, write_transaction
 from timeline.feeds.store import FeedsSync, sync_feeds
-from timeline.plural import plural
+from timeline.humanize import plural
 from timeline.rules import iso, milestone_data
 from timeline.store import CHANGES, MILESTONES, snapshot, to_def, to_values
 

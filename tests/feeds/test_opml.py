@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from timeline.config.feeds import FeedSpec
 from timeline.errors import ConfigError
-from timeline.feeds.config import FeedSpec
 from timeline.feeds.opml import export_opml, read_opml
 
 CORPUS = Path(__file__).parent / "opml"

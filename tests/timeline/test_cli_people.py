@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 
 from timeline import __version__
 from timeline.cli import app
-from timeline.plural import plural
 
 TIMELINE = Path(sys.executable).parent / "timeline"
 LONG_ID = "anthropic-us-construction-phase-two-of-the-wisconsin-campus"
@@ -68,13 +67,6 @@ def _run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
     )
-
-
-def test_plurals() -> None:
-    assert [plural(n, "feed") for n in (0, 1, 2)] == ["0 feeds", "1 feed", "2 feeds"]
-    assert plural(1, "delivery") == "1 delivery" and plural(3, "delivery") == "3 deliveries"
-    assert plural(2, "day") == "2 days" and plural(2, "match") == "2 matches"
-    assert plural(2, "pending delivery", "pending deliveries") == "2 pending deliveries"
 
 
 def test_help_has_no_type_markers_and_fits_80_columns() -> None:
@@ -151,8 +143,8 @@ def test_list_at_80_columns_keeps_every_id_whole_and_shows_titles(env: Path) -> 
     assert "…" not in out
     text = " ".join(line.strip() for line in lines)
     assert f"title: {LONG_TITLE}" in text
-    assert "due (UTC): 3 Mar 2026, in 1 day status: planned" in text
-    assert "due (UTC): 1 Feb 2026, 28 days overdue" in text
+    assert "deadline: due 3 Mar 2026, in 2 days status: planned" in text
+    assert "deadline: overdue by 28 days" in text
 
 
 def test_list_is_a_table_where_there_is_room(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -161,9 +153,9 @@ def test_list_is_a_table_where_there_is_room(env: Path, monkeypatch: pytest.Monk
         out, _ = _invoke(["list"])
     lines = _fit(out, 160)
     header = next(line for line in lines if "┃ id" in line)
-    assert [h.strip() for h in header.strip("┃").split("┃")] == ["id", "title", "window", "due (UTC)", "status"]
+    assert [h.strip() for h in header.strip("┃").split("┃")] == ["id", "title", "window", "deadline", "status"]
     row = next(line for line in lines if f"│ {LONG_ID} " in line)
-    assert "2027-Q2" in row and "1 Jul 2027, in 486 days" in row
+    assert "2027-Q2" in row and "due 1 Jul 2027, in 487 days" in row
 
 
 def test_the_shipped_timeline_at_80_columns(tmp_path: Path, milestones_config: Path) -> None:
@@ -227,7 +219,7 @@ def test_preview_says_when_it_starts_later_than_asked(env: Path) -> None:
     assert result.exit_code == 0
     planned = json.loads(result.stdout)
     assert all(p["at"] >= "2026-03-01T12:00:00Z" for p in planned)
-    assert "Asked from 1 Jan 2025 00:00 UTC; shown from 1 Mar 2026 12:00 UTC, when these 3 milestones" in (
+    assert "Asked from 1 Jan 2025, 00:00 UTC; shown from 1 Mar 2026, 12:00 UTC, when these 3 milestones" in (
         result.stderr
     )
     assert "TIMELINE_NOTIFY_PAST=true" in result.stderr

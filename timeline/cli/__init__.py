@@ -19,9 +19,9 @@ import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from timeline import __version__
-from timeline.cli.output import Cell, Column, console, human_date, print_json, print_listing
+from timeline.cli.output import Cell, Column, console, print_json, print_listing
 from timeline.errors import ConfigError, SettingsError, TimelineError
-from timeline.plural import plural
+from timeline.humanize import day, plural
 
 if TYPE_CHECKING:
     from typer._click import Command
@@ -107,7 +107,7 @@ def _config_failed(exc: ConfigError) -> None:
 def check() -> None:
     """Validate the config files without touching the database (exit 1 on any problem)."""
     from timeline.config.bundle import load_config
-    from timeline.feeds.config import unknown_milestones
+    from timeline.config.feeds import unknown_milestones
     from timeline.service import alerts_config
 
     settings = _settings()
@@ -154,16 +154,18 @@ def sync(
         )
 
 
-def _due(view: dict[str, Any]) -> Cell:
+def _deadline(view: dict[str, Any], now: datetime) -> Cell:
+    """`due 1 Jan 2028, in 393 days`, `overdue by 336 days` (in red), or the date alone when the
+    milestone is done or cancelled: calendar days in the milestone's zone (`timeline.humanize`)."""
     from rich.text import Text
 
-    due = human_date(datetime.fromisoformat(view["due_at"].replace("Z", "+00:00")))
+    from timeline.humanize import due
+
+    due_at = datetime.fromisoformat(view["due_at"].replace("Z", "+00:00"))
     if view["status"] in ("done", "cancelled"):
-        return due
-    days = view["days_until_due"]
-    if days >= 0:
-        return f"{due}, in {plural(days, 'day')}"
-    return Text.assemble(f"{due}, ", (f"{plural(-days, 'day')} overdue", "red"))
+        return day(due_at, view["timezone"])
+    text = due(due_at, now, view["timezone"])
+    return Text(text, style="red") if text.startswith("overdue") else text
 
 
 @app.command("list")
@@ -201,15 +203,17 @@ def list_milestones(
         Column("id", id=True),
         Column("title", min_width=20),
         Column("window"),
-        Column("due (UTC)"),
+        Column("deadline"),
         Column("status"),
     ]
     cells: list[list[Cell]] = []
     for view in views:
-        cells.append([view["id"], view["title"], view["window"]["text"], _due(view), view["status"].replace("_", " ")])
+        cells.append(
+            [view["id"], view["title"], view["window"]["text"], _deadline(view, now), view["status"].replace("_", " ")]
+        )
         for item in view.get("evidence", []):
             cells.append(["", Text(f"↳ {item['title'] or item['link']}", style="dim"), "", "", ""])
-    print_listing(f"Timeline on {human_date(now)}", columns, cells)
+    print_listing(f"Timeline on {day(now)}", columns, cells)
 
 
 @app.command()

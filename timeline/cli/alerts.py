@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from timeline.cli.output import Cell, Column, console, print_listing, split_csv
-from timeline.plural import plural
+from timeline.humanize import plural
 
 if TYPE_CHECKING:
     from alerts.errors import AlertsError

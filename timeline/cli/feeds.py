@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from timeline.cli.output import Cell, Column, console, human_date, print_json, print_listing, split_csv
+from timeline.cli.output import Cell, Column, console, print_json, print_listing, split_csv
 from timeline.errors import ConfigError, SettingsError
-from timeline.plural import plural
+from timeline.humanize import day, plural
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -57,7 +57,7 @@ def _engine(settings: Settings, now: datetime) -> Engine:
 
 
 def _when(moment: datetime | None) -> str:
-    return f"{human_date(moment)} {moment:%H:%M}" if moment else "-"
+    return f"{day(moment)} {moment:%H:%M}" if moment else "-"
 
 
 def _utcnow() -> datetime:
@@ -109,7 +109,7 @@ def export(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")] = None,
 ) -> None:
     """The feeds of feeds.yaml as OPML 2.0, for any feed reader (their tags become folders)."""
-    from timeline.feeds.config import load_feeds
+    from timeline.config.feeds import load_feeds
     from timeline.feeds.opml import export_opml
 
     settings = _settings()
@@ -137,7 +137,7 @@ def import_(
     printed as YAML to paste instead. Outlines that are not feeds are skipped with a note, and a
     malformed file is read as far as its feeds can be, with a warning naming each repaired line.
     """
-    from timeline.feeds.config import load_feeds
+    from timeline.config.feeds import load_feeds
     from timeline.feeds.opml import append_to_file, new_feeds, read_opml, render_yaml
 
     settings = _settings()

@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 
 from timeline.cli import JsonOption, _config_failed, _now, _parse_moment, _service, _settings
-from timeline.cli.output import Cell, Column, console, human_date, print_json, print_listing, split_csv
+from timeline.cli.output import Cell, Column, console, print_json, print_listing, split_csv
 from timeline.errors import ConfigError
-from timeline.plural import plural
+from timeline.humanize import day, plural
 
 NO_NOTICES = """No notices yet.
 A first start is quiet by design: what came due before a milestone was first synced is history, not
@@ -49,7 +49,7 @@ def notices(
                 part
                 for part in (
                     f"of type {' or '.join(patterns)}" if patterns else "",
-                    f"since {human_date(start)}" if start else "",
+                    f"since {day(start)}" if start else "",
                 )
                 if part
             )
@@ -68,7 +68,7 @@ def notices(
     for n in found:
         created = datetime.fromisoformat(n["created_at"].replace("Z", "+00:00"))
         summary = n["payload"]["data"].get("summary") or ""
-        cells.append([f"{human_date(created)} {created:%H:%M}", n["type"], ", ".join(n["subjects"]), summary])
+        cells.append([f"{day(created)} {created:%H:%M}", n["type"], ", ".join(n["subjects"]), summary])
     print_listing(plural(len(found), "notice") + (", the newest" if len(found) == limit else ""), columns, cells)
 
 
@@ -86,7 +86,7 @@ def preview(
     end = _parse_moment(until, "--until")
     if end <= start:
         raise typer.BadParameter(
-            f"{until} is not after the start ({human_date(start)}{'' if from_ else ', now'}); "
+            f"{until} is not after the start ({day(start)}{'' if from_ else ', now'}); "
             "give an --until later than --from",
             param_hint="--until",
         )
@@ -102,7 +102,7 @@ def preview(
         print_json([{"at": rules.iso(at), "type": n.type, "key": n.key, "data": n.data} for at, n in result])
         return
     if not result.planned:
-        console.print(f"No notices would fire from {human_date(start)} to {human_date(end)}.")
+        console.print(f"No notices would fire from {day(start)} to {day(end)}.")
         return
     columns = [
         Column("at (UTC)"),
@@ -111,6 +111,6 @@ def preview(
         Column("summary", min_width=20),
     ]
     cells: list[list[Cell]] = [
-        [f"{human_date(at)} {at:%H:%M}", n.type, n.data["milestone"], n.data.get("summary", "")] for at, n in result
+        [f"{day(at)} {at:%H:%M}", n.type, n.data["milestone"], n.data.get("summary", "")] for at, n in result
     ]
-    print_listing(f"Notices from {human_date(start)} to {human_date(end)}", columns, cells)
+    print_listing(f"Notices from {day(start)} to {day(end)}", columns, cells)

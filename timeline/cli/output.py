@@ -11,7 +11,6 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from rich.cells import cell_len
@@ -24,11 +23,6 @@ console = Console()
 
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
-
-
-def human_date(moment: datetime) -> str:
-    """`1 Jan 2028`."""
-    return f"{moment.day} {moment:%b %Y}"
 
 
 def split_csv(values: Iterable[str]) -> list[str]:

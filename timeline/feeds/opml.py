@@ -24,8 +24,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from timeline.config.feeds import FeedSpec, load_feeds
 from timeline.errors import ConfigError
-from timeline.feeds.config import FeedSpec, load_feeds
 from timeline.feeds.match import words
 from timeline.feeds.opml_read import OpmlDocument, OpmlFeed, read_opml
 
