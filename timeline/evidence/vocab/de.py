@@ -1,0 +1,107 @@
+"""German."""
+
+from timeline.evidence.vocab import Part, Vocabulary
+
+VOCABULARY = Vocabulary(
+    code="de",
+    months={
+        "januar": 1, "jänner": 1, "februar": 2, "märz": 3, "april": 4, "mai": 5, "juni": 6, "juli": 7,
+        "august": 8, "september": 9, "oktober": 10, "november": 11, "dezember": 12,
+    },
+    month_abbreviations={
+        "jan.": 1, "feb.": 2, "febr.": 2, "mär.": 3, "apr.": 4, "jun.": 6, "jul.": 7, "aug.": 8, "sep.": 9,
+        "sept.": 9, "okt.": 10, "nov.": 11, "dez.": 12,
+    },
+    seasons={"frühjahr": 0, "frühling": 0, "sommer": 1, "herbst": 2, "winter": 3},
+    ordinals={
+        "erste": 1, "ersten": 1, "erstes": 1, "1.": 1, "zweite": 2, "zweiten": 2, "zweites": 2, "2.": 2,
+        "dritte": 3, "dritten": 3, "drittes": 3, "3.": 3, "vierte": 4, "vierten": 4, "viertes": 4, "4.": 4,
+        "letzte": 4, "letzten": 4,
+    },
+    quarter_words=("quartal", "quartals"),
+    half_words=("halbjahr", "halbjahres", "jahreshälfte"),
+    half_words_needing_year=("hälfte",),
+    quarter_letters=("q",),
+    half_letters=("h",),
+    period_links=("des jahres", "des", "von", "im jahr", "im"),
+    year_words=("jahr", "jahres", "im jahr", "geschäftsjahr", "haushaltsjahr", "jahre"),
+    this_year_words=("des jahres", "jahres", "dieses jahres", "des laufenden jahres", "des kommenden jahres"),
+    year_units=("jahr", "jahres", "jahrs"),
+    month_units=("monat", "monats"),
+    quarter_units=("quartal", "quartals"),
+    half_units=("halbjahr", "halbjahres"),
+    next_before=(
+        "nächstes", "nächsten", "nächste", "nächstem", "kommendes", "kommenden", "kommende", "kommendem",
+        "im nächsten", "im kommenden",
+    ),
+    next_after=(),
+    this_before=("dieses", "diesen", "diesem", "diese", "laufenden", "laufendes", "in diesem", "im laufenden"),
+    last_before=(
+        "letztes", "letzten", "letzte", "vergangenes", "vergangenen", "vergangene", "vorigen", "voriges",
+        "vorige", "im vergangenen", "im letzten",
+    ),
+    last_after=(),
+    articles=(),
+    parts={
+        "anfang": Part.EARLY, "zu beginn": Part.EARLY, "beginn": Part.EARLY, "zu jahresbeginn": Part.EARLY,
+        "mitte": Part.MID, "ende": Part.LATE, "zum ende": Part.LATE, "gegen ende": Part.LATE,
+        "bis ende": Part.LATE, "später im": Part.REST, "im laufe": Part.REST,
+    },
+    part_links=("des", "der", "von"),
+    until=(
+        "bis", "bis zum", "bis zur", "bis spätestens", "spätestens", "spätestens bis", "bis einschließlich",
+        "erst", "nicht vor", "frühestens", "verschoben auf", "auf",
+    ),
+    since=("ab", "ab dem", "seit", "seit dem", "von", "vom", "ab anfang"),
+    before=("vor", "noch vor"),
+    range_pairs=(
+        ("von", "bis"), ("vom", "bis"), ("vom", "bis zum"), ("von", "bis zum"), ("zwischen", "und"),
+        ("von", "-"), ("zwischen", "-"),
+    ),
+    range_middles=("-", "bis"),
+    month_context=("im", "in", "bis", "ab", "seit", "für", "vor", "nach", "im monat", "ab dem"),
+    decade_before=(),
+    decade_suffixes=("er",),
+    day_suffixes=(".",),
+    day_links=(),
+    capitalised_months=True,
+    day_first=True,
+    move_verbs=("verschob", "verschieb", "verleg", "vorgezogen", "vorzieh", "zieht", "verzöger", "rutscht"),
+    negations=("nicht ", "kein", "nie "),
+    start_cues=(
+        "beginn", "begonnen", "begann", "baubeginn", "start", "spatenstich", "grundsteinlegung", "anlauf",
+        "läuft an", "laufen an", "aufnehm", "aufgenommen", "losgeh", "einleiten", "in angriff",
+    ),
+    end_cues=(
+        "fertigstell", "fertig", "abgeschlossen", "abschließ", "abschluss", "inbetriebnahme", "in betrieb",
+        "ans netz", "eröffn", "beend", "vollend", "übergabe", "übergeben", "ausgeliefert", "auslieferung",
+        "liefer", "einweih", "betriebsbereit", "fahrplanwechsel",
+    ),
+    future_cues=(
+        "wird ", "werden ", "soll ", "sollen ", "soll,", "geplant", "plant", "planen", "voraussichtlich",
+        "erwartet", "vorgesehen", "künftig", "will ", "wollen ", "nächst", "kommend", "angepeilt",
+    ),
+    count_nouns=(
+        "menschen", "personen", "mitarbeiter", "mitarbeitende", "mitarbeiterinnen", "beschäftigte",
+        "beschäftigten", "arbeitsplätze", "stellen", "jobs", "fachkräfte", "einwohner", "wohnungen", "haushalte",
+        "häuser", "fahrzeuge", "autos", "lkw", "busse", "züge", "server", "chips", "maschinen", "betten",
+        "plätze", "zimmer", "studenten", "studierende", "schüler", "patienten", "kunden", "nutzer", "abonnenten",
+        "mitglieder", "besucher", "touristen", "teilnehmer", "passagiere", "fluggäste", "flüge", "filialen",
+        "geschäfte", "standorte", "windräder", "anlagen", "tonnen", "kilometer", "meter", "hektar", "euro",
+        "dollar", "franken", "prozent", "punkte", "stunden", "minuten", "tage", "liter", "seiten", "stück",
+        "exemplare", "aktien", "megawatt", "gigawatt", "kilowatt", "ladepunkte", "ladesäulen", "unternehmen",
+        "firmen", "schulen", "lehrer", "ärzte", "soldaten", "tote", "fälle", "verträge", "familien", "millionen",
+        "milliarden", "mio", "mrd", "tausend", "flugzeuge", "geräte", "euro-", "kilogramm", "jahre", "mal",
+    ),
+    model_words=(
+        "seite", "s", "artikel", "art", "paragraf", "paragraph", "abschnitt", "kapitel", "nr", "nummer",
+        "version", "v", "modell", "typ", "serie", "linie", "bundesstraße", "b", "a", "raum", "zimmer", "code",
+        "windows", "iphone", "office", "golf",
+    ),
+    stop_words=(
+        "der", "die", "das", "und", "ist", "sind", "nicht", "mit", "auf", "für", "von", "dem", "den", "des",
+        "ein", "eine", "einen", "einem", "im", "zu", "zum", "zur", "auch", "sich", "wird", "werden", "soll",
+        "sollen", "hat", "haben", "wurde", "nach", "bei", "aus", "noch", "um", "über", "als", "wie", "bis",
+        "seit", "nur", "mehr", "jahr", "unternehmen", "dass",
+    ),
+)
