@@ -23,7 +23,7 @@ from timeline.evidence.aspect import About, Context
 from timeline.evidence.grammar import Link, Phrase, read_phrases
 from timeline.evidence.language import detect_language, normalise_language
 from timeline.evidence.periods import Reader, Spec
-from timeline.evidence.resolve import Labels, resolve
+from timeline.evidence.resolve import Labels, resolve, resolve_pair
 from timeline.evidence.text import fold, tokenize
 from timeline.evidence.vocab import LANGUAGES, vocabulary
 
@@ -89,48 +89,55 @@ def find_dates(text: str, *, published: datetime | date, lang: str | None = None
     context = Context(text, folded, vocab)
     reader = Reader(tokenize(folded), text, vocab, context.sentences)
     day = _published_day(published)
-    phrases = [p for phrase in read_phrases(reader) for p in _split_moves(phrase, reader, context)]
+    phrases = read_phrases(reader)
     spans = [(reader.tokens[p.start].start, reader.tokens[p.end - 1].end) for p in phrases]
-    found = []
-    for phrase, span in zip(phrases, spans, strict=True):
-        mention = _mention(phrase, span, text, day, context, spans)
-        if mention is not None:
-            found.append(mention)
+    found: list[Mention] = []
+    for k, (phrase, span) in enumerate(zip(phrases, spans, strict=True)):
+        clause = (spans[k - 1][1] if k else 0, spans[k + 1][0] if k + 1 < len(spans) else len(text))
+        found.extend(_mentions(phrase, span, clause, reader, day, context, spans))
     return found
 
 
-def _split_moves(phrase: Phrase, reader: Reader, context: Context) -> list[Phrase]:
-    """"Pushed from Q4 2026 to spring 2027" names two dates, not the range between them."""
-    if phrase.link is not Link.RANGE or phrase.ends is None or phrase.last is None:
-        return [phrase]
-    if not context.moved(reader.tokens[phrase.start].start):
-        return [phrase]
-    (a, b), (c, d) = phrase.ends
-    return [Phrase(a, b, phrase.first), Phrase(c, d, phrase.last)]
-
-
-def _mention(
-    phrase: Phrase, span: tuple[int, int], text: str, day: date, context: Context, spans: list[tuple[int, int]]
-) -> Mention | None:
-    future = context.future(*span)
-    first = resolve(phrase.first, day, future)
-    if first is None:
-        return None
-    last = first
-    if phrase.last is not None:
-        last = resolve(phrase.last, day, future)
-        if last is None:
-            return None
-    labels = (first[0], last[1])
+def _mentions(
+    phrase: Phrase,
+    span: tuple[int, int],
+    clause: tuple[int, int],
+    reader: Reader,
+    day: date,
+    context: Context,
+    spans: list[tuple[int, int]],
+) -> list[Mention]:
+    text = reader.original
+    future = context.future(span, clause)
+    if phrase.last is None:
+        single = resolve(phrase.first, day, future)
+        pair = (single, single) if single is not None else None
+    else:
+        pair = resolve_pair(phrase.first, phrase.last, day, future)
+    if pair is None:
+        return []
+    if phrase.link is Link.RANGE and phrase.ends is not None and context.moved(span[0]):
+        # "pushed from Q4 2026 to spring 2027" names two dates, not the range between them
+        out = []
+        for (a, b), labels in zip(phrase.ends, pair, strict=True):
+            part = (reader.tokens[a].start, reader.tokens[b - 1].end)
+            windows = _windows(labels)
+            if windows is not None:
+                out.append(Mention(text[part[0] : part[1]], part, *windows, context.about(part, spans)))
+        return out
+    labels = (pair[0][0], pair[1][1])
     about = {Link.UNTIL: About.END, Link.SINCE: About.START, Link.BEFORE: About.END}.get(phrase.link)
-    if phrase.link is Link.BEFORE and not context.negated(span[0]):
-        labels = _before(labels, day, phrase.first)
+    if phrase.link is Link.BEFORE:
+        if context.negated(span[0]):
+            about = None  # "ne commencera pas avant 2028": 2028, about what the verb says
+        else:
+            labels = _before(labels, day, phrase.first)
     windows = _windows(labels)
     if windows is None or windows[1].end <= windows[0].start:
-        return None
+        return []
     if about is None:
         about = About.UNSPECIFIED if phrase.link is Link.RANGE else context.about(span, spans)
-    return Mention(text[span[0] : span[1]], span, windows[0], windows[1], about)
+    return [Mention(text[span[0] : span[1]], span, windows[0], windows[1], about)]
 
 
 def _before(labels: Labels, day: date, spec: Spec) -> Labels:

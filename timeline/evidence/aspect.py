@@ -39,8 +39,13 @@ class Context:
         first, _ = self.sentences.around(start, start)
         return self.folded[first:start]
 
-    def future(self, start: int, end: int) -> bool:
-        first, last = self.sentences.around(start, end)
+    def future(self, span: tuple[int, int], clause: tuple[int, int]) -> bool:
+        """True when the clause of `span` speaks of the future: its sentence, cut at the commas and
+        at the dates before and after it ("announced in July, is expected to close in the fourth quarter")."""
+        first, last = self.sentences.around(*span)
+        first = max(first, clause[0], self.folded.rfind(",", first, span[0]) + 1)
+        comma = self.folded.find(",", span[1], last)
+        last = min(last, clause[1], comma if comma >= 0 else last)
         return self.vocab.cues["future_cues"].search(self._lowered, first, last) is not None
 
     def moved(self, start: int) -> bool:

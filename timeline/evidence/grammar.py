@@ -6,12 +6,14 @@ longest phrase that reads there, so the work grows with the length of the text.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
 
 from timeline.evidence.guards import number_allowed
 from timeline.evidence.periods import Read, Reader, Spec, Unit
+
+
+_DAY_JOINERS = frozenset({"et", "and", "und", "y", "-", "&", "au", "bis", "to", "al"})
 
 
 class Link(Enum):
@@ -61,7 +63,11 @@ def _candidates(reader: Reader, i: int) -> list[Phrase]:
     first = endpoint(reader, i)
     if first is not None:
         out.append(Phrase(i, first[0], first[1]))
-        out.extend(_range(reader, i, i, first, v.phrases["range_middles"].at))
+        middle = v.phrases["range_middles"].at(tokens, first[0])
+        out.extend(_range(reader, i, i, first, middle, tail_day=reader.text(first[0]) == "-"))
+    day = _bare_day(reader, i)
+    if day is not None and reader.text(day[0]) in _DAY_JOINERS:
+        out.extend(_range(reader, i, i, day, day[0] + 1, tail_day=False))
     short = reader.short_year_range(i)
     if short is not None:
         end, a, b = short
@@ -79,17 +85,19 @@ def _candidates(reader: Reader, i: int) -> list[Phrase]:
             start = reader.skip_determiners(j)
             head = endpoint(reader, start) or _bare_day(reader, start)
             if head is not None:
-                out.extend(_range(reader, i, start, head, middle.at))
+                out.extend(_range(reader, i, start, head, middle.at(tokens, head[0]), tail_day=True))
     return out
 
 
-def _range(reader: Reader, i: int, head_start: int, head: Read, middle: Callable[..., int | None]) -> list[Phrase]:
-    k = middle(reader.tokens, head[0])
+def _range(reader: Reader, i: int, head_start: int, head: Read, k: int | None, tail_day: bool) -> list[Phrase]:
+    """The range from `head` to the period after the middle word that ends at `k`."""
     if k is None:
         return []
     start = reader.skip_determiners(k)
-    tail = endpoint(reader, start) or _bare_day(reader, start, after_month=head[1].unit is Unit.DAY)
-    if tail is None:
+    tail = endpoint(reader, start)
+    if tail is None and tail_day:
+        tail = _bare_day(reader, start, after_month=head[1].unit is Unit.DAY)
+    if tail is None or (head[1].unit is Unit.DAY and head[1].index == 0 and tail[1].unit is not Unit.DAY):
         return []
     first, last = _inherit(head[1], tail[1])
     if first is None or last is None:
@@ -174,11 +182,8 @@ def _periods(reader: Reader, i: int) -> list[Read | None]:
 def _acceptable(reader: Reader, phrase: Phrase) -> bool:
     first, last = phrase.first, phrase.last
     if last is None and first.bare and first.part is None and first.shift is None:
-        if phrase.link is Link.NONE:
-            if first.unit is Unit.SEASON:
-                return False
-            if not reader.vocab.phrases["month_context"].ends_at(reader.tokens, phrase.start):
-                return False
+        if phrase.link is Link.NONE and not reader.vocab.phrases["month_context"].ends_at(reader.tokens, phrase.start):
+            return False
     if first.letter_code and phrase.start > 0 and phrase.link is Link.NONE:
         p = phrase.start - 1
         if reader.capitalised(p) and reader.text(p) not in reader.vocab.known and not reader.sentence_start(p):

@@ -16,8 +16,8 @@ CURRENCY_CODES = frozenset({"usd", "eur", "gbp", "chf", "jpy", "cny", "us", "cad
 UNITS = frozenset(
     {
         "mw", "gw", "kw", "w", "mwh", "gwh", "twh", "kwh", "mwc", "mwe", "km", "m", "m2", "m3", "cm", "mm", "kg",
-        "g", "t", "ha", "l", "hl", "v", "kv", "hz", "mhz", "ghz", "mbps", "gbps", "gb", "tb", "mb", "go", "to",
-        "mo", "ko", "kb", "ft", "mi", "mph", "hp", "ch", "ps", "x", "k", "mio", "mrd", "md", "mds", "bn", "mn",
+        "g", "t", "l", "hl", "v", "kv", "hz", "mhz", "ghz", "mbps", "gbps", "gb", "tb", "mb", "go",
+        "mo", "ko", "kb", "ft", "mph", "hp", "ch", "ps", "x", "k", "mio", "mrd", "md", "mds", "bn", "mn",
         "euros", "euro", "dollars", "dollar", "usd", "eur", "km2", "sq", "tonnes", "tons", "mt", "gt", "bbl",
         "pct", "ppm", "nm", "qm", "ton",
     }
@@ -30,7 +30,14 @@ PRODUCTS = frozenset(
         "macos", "linux", "kernel", "python", "java",
     }
 )
-_RANGE_WORDS = frozenset({"a", "à", "-", "to", "et", "and", "bis", "und", "y", "ou", "or", "oder", "o"})
+_RANGE_WORDS = frozenset({"a", "-", "to", "et", "and", "bis", "und", "y", "ou", "or", "oder", "o"})
+# Words of quantity: "more than 2000", "plus de 2000", "bis zu 2030", "unas 2030" count, never date.
+_QUANTIFIERS = (
+    ("more", "than"), ("less", "than"), ("fewer", "than"), ("up", "to"), ("nearly",), ("almost",),
+    ("plus", "de"), ("moins", "de"), ("pres", "de"), ("quelque",), ("quelques",),
+    ("mehr", "als"), ("weniger", "als"), ("bis", "zu"), ("fast",), ("knapp",), ("rund",), ("etwa",),
+    ("mas", "de"), ("menos", "de"), ("unos",), ("unas",), ("cerca", "de"), ("casi",),
+)
 _PER_CENT = {"pour": "cent", "per": "cent", "por": "ciento"}
 
 
@@ -64,7 +71,7 @@ def _before_ok(reader: Reader, i: int, strict: bool) -> bool:
         return False
     if not strict:
         return True
-    if tokens[p].is_number:
+    if tokens[p].is_number or _quantified(reader, i):
         return False
     if text in _RANGE_WORDS and p > 0 and tokens[p - 1].is_number and not _is_year(reader, p - 1):
         return False
@@ -81,6 +88,14 @@ def _before_ok(reader: Reader, i: int, strict: bool) -> bool:
     )
 
 
+def _quantified(reader: Reader, i: int) -> bool:
+    for words in _QUANTIFIERS:
+        n = len(words)
+        if i >= n and tuple(reader.text(i - n + k) for k in range(n)) == words:
+            return True
+    return False
+
+
 def _counted(reader: Reader, n: int) -> bool:
     """True when tokens[n] is a unit or a counted noun ("MW", "salariés", "pour cent")."""
     text = reader.text(n)
@@ -88,8 +103,9 @@ def _counted(reader: Reader, n: int) -> bool:
         return True
     if len(text) == 1 and reader.text(n + 1) == "'":
         return False  # "en 2027 l'usine": an article, not litres
-    if text in UNITS or text in reader.vocab.words["count_nouns"]:
-        return True
+    nouns = reader.vocab.words["count_nouns"]
+    if text in UNITS or text in nouns or (text.endswith("n") and text[:-1] in nouns):
+        return True  # "Rechnern", "Kilometern": German datives
     return _PER_CENT.get(text) == reader.text(n + 1) != ""
 
 
@@ -104,7 +120,9 @@ def _after_ok(reader: Reader, last: int, strict: bool) -> bool:
         if text in {",", ".", "-", "/"} and reader.is_glued(n + 1):
             return not (tokens[n + 1].is_number or _counted(reader, n + 1) or tokens[n + 1].text.isalpha())
         return True
-    if _counted(reader, n):
+    if text in CURRENCIES or text in {"%", "‰"}:
+        return False
+    if strict and _counted(reader, n):
         return False
     if strict and text in _RANGE_WORDS and n + 1 < len(tokens) and tokens[n + 1].is_number:
         value = int(tokens[n + 1].text) if tokens[n + 1].text.isascii() else 0

@@ -29,7 +29,7 @@ class Unit(IntEnum):
 
 @dataclass(frozen=True)
 class Spec:
-    """A period as written. `index` is the month, season (0 spring .. 3 winter), quarter or half;
+    """A period as written. `index` is the month, season (1 spring .. 4 winter), quarter or half;
     0 with `shift` means "the one holding the publication date, moved by shift" ("next month").
     With a name and a shift, `shift` picks the occurrence: -1 last, 0 this, 1 next ("juillet prochain").
     `year_shift` is a year written relatively ("second half of next year")."""
@@ -77,11 +77,23 @@ class Reader:
         return self.original[self.tokens[i].start].isupper()
 
     def skip_determiners(self, i: int) -> int:
+        """After "the", "le", "l'", "el", "dem": and "le mois de", "el mes de", "the month of"."""
         if self.text(i) in _DETERMINERS:
-            return i + 1
-        if self.text(i) == "l" and self.text(i + 1) == "'":
-            return i + 2
-        return i
+            i += 1
+        elif self.text(i) == "l" and self.text(i + 1) == "'":
+            i += 2
+        return self.skip_month_word(i)
+
+    def skip_month_word(self, i: int) -> int:
+        """"mois de", "mes de", "month of", "Monat": the month's name follows."""
+        j = self.vocab.at("month_units", self.tokens, i)
+        if j is None:
+            return i
+        if self.text(j) in {"de", "of"}:
+            j += 1
+        elif self.text(j) == "d" and self.text(j + 1) == "'":
+            j += 2
+        return j if self.month(j) is not None else i
 
     def number(self, i: int, lo: int, hi: int, width: tuple[int, ...] = (1, 2)) -> int | None:
         token = self.tokens[i] if i < len(self.tokens) else None
@@ -307,7 +319,7 @@ class Reader:
         relative = self._shifted_after(j)
         if relative is not None:
             return relative[0], Spec(Unit.SEASON, index=index, shift=relative[1])
-        if index == 3:  # "hiver 2026-2027", "winter 2026/27": the winter that begins in 2026
+        if index == 4:  # "hiver 2026-2027", "winter 2026/27": the winter that begins in 2026
             first = self.year(j)
             if first is not None and self.text(j + 1) in {"-", "/"}:
                 second = self.number(j + 2, 0, 9999, (2, 4))
@@ -324,7 +336,7 @@ class Reader:
             j = v.at(name, tokens, start)
             if j is None:
                 continue
-            month = self.month(j)
+            month = self.month(self.skip_month_word(j))
             if month is not None and not month[2]:
                 return month[0], Spec(Unit.MONTH, index=month[1], shift=shift)
             season = v.seasons.match(tokens, j)

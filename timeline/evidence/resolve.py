@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from typing import TypeVar
 
 from timeline.dates import parse_window
 from timeline.evidence.periods import FIRST_YEAR, LAST_YEAR, Spec, Unit
 from timeline.evidence.vocab import Part
 
+T = TypeVar("T")
 Labels = tuple[str, str]  # first and last value, in the milestones.yaml vocabulary
 _SEASON_START = (3, 6, 9, 12)
 
@@ -54,25 +56,27 @@ def _thirds(count: int, part: Part) -> tuple[int, int]:
     return early + mid, count - early - mid
 
 
+_MONTHS_OF = {  # (first month, number of months) of a period, from its index
+    Unit.MONTH: lambda index: (index, 1),
+    Unit.SEASON: lambda index: (_SEASON_START[index - 1], 3),
+    Unit.QUARTER: lambda index: (3 * index - 2, 3),
+    Unit.HALF: lambda index: (6 * index - 5, 6),
+    Unit.YEAR: lambda index: (1, 12),
+    Unit.DECADE: lambda index: (1, 120),
+}
+
+
 def bounds(spec: Spec, year: int) -> tuple[date, date] | None:
     """The first day and the day after the last of `spec` in `year` (for a winter: the one it begins)."""
     try:
         if spec.unit is Unit.DAY:
             day = date(year, spec.index, spec.day)
             return day, day + timedelta(days=1)
-        months = {
-            Unit.MONTH: (spec.index, 1),
-            Unit.SEASON: (_SEASON_START[spec.index % 4], 3),
-            Unit.QUARTER: (3 * spec.index - 2, 3),
-            Unit.HALF: (6 * spec.index - 5, 6),
-            Unit.YEAR: (1, 12),
-            Unit.DECADE: (1, 120),
-        }
-        first_month, count = months[spec.unit]
+        first_month, count = _MONTHS_OF[spec.unit](spec.index)
         start = _month_index(year, first_month)
         end = start + count
         return date(start // 12, start % 12 + 1, 1), date(end // 12, end % 12 + 1, 1)
-    except (ValueError, KeyError, OverflowError):
+    except (ValueError, KeyError, IndexError, OverflowError):
         return None
 
 
@@ -143,23 +147,58 @@ def resolve(spec: Spec, published: date, future: bool) -> Labels | None:
         return labels(spec, published.year + spec.year_shift, published)
     if spec.index == 0:
         return _unit_shift(spec, published) if spec.shift is not None else None
-    occurrences: list[tuple[tuple[date, date], int]] = []
+    occurrences = []
     for year in range(published.year - 2, published.year + 3):
         found = labels(spec, year, published)
         span = _span(found) if found is not None else None
-        if span is not None:
-            occurrences.append((span, year))
+        if found is not None and span is not None:
+            occurrences.append((span, found))
+    return _choose(occurrences, published, spec.shift, future)
+
+
+def _yearless(spec: Spec) -> bool:
+    return not spec.has_year and spec.index > 0 and spec.shift is None
+
+
+def resolve_pair(first: Spec, last: Spec, published: date, future: bool) -> tuple[Labels, Labels] | None:
+    """Both ends of a range (or of a moved date: "from June to September"). When neither has a year,
+    the pair is placed as one: the occurrence of the whole span nearest the publication date."""
+    if not (_yearless(first) and _yearless(last)):
+        a, b = resolve(first, published, future), resolve(last, published, future)
+        return (a, b) if a is not None and b is not None else None
+    occurrences = []
+    for year in range(published.year - 2, published.year + 3):
+        a = labels(first, year, published)
+        head = _span(a) if a is not None else None
+        if a is None or head is None:
+            continue
+        for tail_year in (year, year + 1):
+            b = labels(last, tail_year, published)
+            tail = _span(b) if b is not None else None
+            if b is not None and tail is not None and tail[1] > head[0]:
+                occurrences.append(((head[0], tail[1]), (a, b)))
+                break
+    return _choose(occurrences, published, None, future)
+
+
+def _choose(
+    occurrences: list[tuple[tuple[date, date], T]], published: date, shift: int | None, future: bool
+) -> T | None:
+    """Of the occurrences of a period (in time order): the next one that begins after `published`
+    (shift 1), the last one over before it (shift -1), the first not over yet (the future), or the
+    nearest, the later one on a tie."""
     if not occurrences:
         return None
-    if spec.shift == 1:
-        chosen = [year for span, year in occurrences if span[0] > published][:1]
-    elif spec.shift == -1:
-        chosen = [year for span, year in occurrences if span[1] <= published][-1:]
-    elif future and spec.shift is None:
-        chosen = [year for span, year in occurrences if span[1] > published][:1]
+    if shift == 1:
+        chosen = [value for span, value in occurrences if span[0] > published][:1]
+    elif shift == -1:
+        chosen = [value for span, value in occurrences if span[1] <= published][-1:]
+    elif future and shift is None:
+        chosen = [value for span, value in occurrences if span[1] > published][:1]
     else:
-        chosen = [min(occurrences, key=lambda o: (_gap(o[0], published), -o[1]))[1]]
-    return labels(spec, chosen[0], published) if chosen else None
+        best = min(range(len(occurrences)), key=lambda k: (_gap(occurrences[k][0], published), -k))
+        chosen = [occurrences[best][1]]
+    return chosen[0] if chosen else None
 
 
 def _span(found: Labels) -> tuple[date, date] | None:

@@ -39,7 +39,7 @@ class Vocabulary:
     code: str
     months: Mapping[str, int]
     month_abbreviations: Mapping[str, int]  # read only beside a day or a year ("sept. 2027")
-    seasons: Mapping[str, int]  # 0 spring, 1 summer, 2 autumn, 3 winter
+    seasons: Mapping[str, int]  # 1 spring, 2 summer, 3 autumn, 4 winter
     ordinals: Mapping[str, int]  # 1-4, as written before "quarter" or "half"
     quarter_words: Words
     half_words: Words

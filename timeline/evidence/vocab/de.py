@@ -12,7 +12,7 @@ VOCABULARY = Vocabulary(
         "jan.": 1, "feb.": 2, "febr.": 2, "mär.": 3, "apr.": 4, "jun.": 6, "jul.": 7, "aug.": 8, "sep.": 9,
         "sept.": 9, "okt.": 10, "nov.": 11, "dez.": 12,
     },
-    seasons={"frühjahr": 0, "frühling": 0, "sommer": 1, "herbst": 2, "winter": 3},
+    seasons={"frühjahr": 1, "frühling": 1, "sommer": 2, "herbst": 3, "winter": 4},
     ordinals={
         "erste": 1, "ersten": 1, "erstes": 1, "1.": 1, "zweite": 2, "zweiten": 2, "zweites": 2, "2.": 2,
         "dritte": 3, "dritten": 3, "drittes": 3, "3.": 3, "vierte": 4, "vierten": 4, "viertes": 4, "4.": 4,
@@ -50,7 +50,7 @@ VOCABULARY = Vocabulary(
     part_links=("des", "der", "von"),
     until=(
         "bis", "bis zum", "bis zur", "bis spätestens", "spätestens", "spätestens bis", "bis einschließlich",
-        "erst", "nicht vor", "frühestens", "verschoben auf", "auf",
+        "erst", "nicht vor", "frühestens", "verschoben auf", "verschiebt sich auf",
     ),
     since=("ab", "ab dem", "seit", "seit dem", "von", "vom", "ab anfang"),
     before=("vor", "noch vor"),
@@ -90,7 +90,7 @@ VOCABULARY = Vocabulary(
         "geschäfte", "standorte", "windräder", "anlagen", "tonnen", "kilometer", "meter", "hektar", "euro",
         "dollar", "franken", "prozent", "punkte", "stunden", "minuten", "tage", "liter", "seiten", "stück",
         "exemplare", "aktien", "megawatt", "gigawatt", "kilowatt", "ladepunkte", "ladesäulen", "unternehmen",
-        "firmen", "schulen", "lehrer", "ärzte", "soldaten", "tote", "fälle", "verträge", "familien", "millionen",
+        "firmen", "schulen", "lehrer", "ärzte", "soldaten", "tote", "fälle", "verträge", "familien", "erwachsene", "kinder", "männer", "frauen", "wähler", "befragte", "demonstranten", "rechner", "computer", "beschäftigte", "aussteller", "einsatzkräfte", "polizisten", "millionen",
         "milliarden", "mio", "mrd", "tausend", "flugzeuge", "geräte", "euro-", "kilogramm", "jahre", "mal",
     ),
     model_words=(

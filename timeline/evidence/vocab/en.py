@@ -13,7 +13,7 @@ VOCABULARY = Vocabulary(
         "jul": 7, "jul.": 7, "aug": 8, "aug.": 8, "sep": 9, "sep.": 9, "sept": 9, "sept.": 9, "oct": 10,
         "oct.": 10, "nov": 11, "nov.": 11, "dec": 12, "dec.": 12,
     },
-    seasons={"spring": 0, "summer": 1, "autumn": 2, "fall": 2, "winter": 3},
+    seasons={"spring": 1, "summer": 2, "autumn": 3, "fall": 3, "winter": 4},
     ordinals={
         "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "final": 4,
         "last": 4,
@@ -61,7 +61,7 @@ VOCABULARY = Vocabulary(
     range_middles=("-", "to", "through"),
     month_context=(
         "in", "during", "for", "by", "until", "since", "from", "before", "after", "through", "this", "of",
-        "in early", "as of",
+        "in early", "as of", "month of", "the month of",
     ),
     decade_before=(),
     decade_suffixes=("s",),
@@ -102,7 +102,7 @@ VOCABULARY = Vocabulary(
         "shares", "troops", "deaths", "cases", "companies", "firms", "schools", "teachers", "nurses", "doctors",
         "applications", "downloads", "lines", "layoffs", "hires", "million", "billion", "trillion", "thousand",
         "megawatts", "gigawatts", "kilowatts", "times", "votes", "signatures", "homes", "calories", "steps",
-        "devices", "phones", "aircraft", "planes", "jets", "ships", "containers", "barrels", "miles", "yards",
+        "adults", "children", "kids", "men", "women", "voters", "respondents", "protesters", "fans", "spectators", "employees", "soldiers", "officers", "migrants", "refugees", "animals", "trees", "acres", "votes", "miles", "devices", "phones", "aircraft", "planes", "jets", "ships", "containers", "barrels", "miles", "yards",
     ),
     model_words=(
         "page", "pages", "p", "section", "article", "chapter", "no", "number", "version", "v", "model", "type",

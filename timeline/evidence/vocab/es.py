@@ -12,7 +12,7 @@ VOCABULARY = Vocabulary(
         "ene.": 1, "feb.": 2, "mar.": 3, "abr.": 4, "jun.": 6, "jul.": 7, "ago.": 8, "sep.": 9, "sept.": 9,
         "oct.": 10, "nov.": 11, "dic.": 12,
     },
-    seasons={"primavera": 0, "verano": 1, "otoño": 2, "invierno": 3},
+    seasons={"primavera": 1, "verano": 2, "otoño": 3, "invierno": 4},
     ordinals={
         "primer": 1, "primero": 1, "primera": 1, "1er": 1, "1º": 1, "1o": 1, "segundo": 2, "segunda": 2, "2º": 2,
         "2o": 2, "tercer": 3, "tercero": 3, "tercera": 3, "3er": 3, "3º": 3, "3o": 3, "cuarto": 4, "4º": 4,
@@ -42,7 +42,8 @@ VOCABULARY = Vocabulary(
         "principio de": Part.EARLY, "mediados de": Part.MID, "a mediados de": Part.MID,
         "finales de": Part.LATE, "a finales de": Part.LATE, "fines de": Part.LATE, "a fines de": Part.LATE,
         "final de": Part.LATE, "al final de": Part.LATE, "fin de": Part.LATE, "a fin de": Part.LATE,
-        "más adelante": Part.REST,
+        "finales": Part.LATE, "fines": Part.LATE, "mediados": Part.MID, "comienzos": Part.EARLY,
+        "inicios": Part.EARLY, "más adelante": Part.REST,
     },
     part_links=("de", "del", "de la"),
     until=(
@@ -87,7 +88,7 @@ VOCABULARY = Vocabulary(
         "toneladas", "kilos", "kilómetros", "metros", "hectáreas", "euros", "dólares", "pesos", "puntos",
         "horas", "minutos", "días", "litros", "barriles", "páginas", "ejemplares", "acciones", "megavatios",
         "contenedores", "ordenadores", "empresas", "escuelas", "médicos", "soldados", "muertos", "casos",
-        "contratos", "millones", "mil", "millón", "ofertas", "plantas", "unidades", "aviones", "equipos",
+        "contratos", "adultos", "niños", "hombres", "mujeres", "votantes", "encuestados", "manifestantes", "afiliados", "bares", "restaurantes", "millones", "mil", "millón", "ofertas", "plantas", "unidades", "aviones", "equipos",
     ),
     model_words=(
         "página", "pág", "p", "artículo", "art", "sección", "capítulo", "número", "núm", "n", "versión", "v",

@@ -12,7 +12,7 @@ VOCABULARY = Vocabulary(
         "janv": 1, "janv.": 1, "févr": 2, "févr.": 2, "fév.": 2, "avr.": 4, "avr": 4, "juil.": 7, "juil": 7,
         "sept.": 9, "sept": 9, "oct.": 10, "nov.": 11, "déc.": 12,
     },
-    seasons={"printemps": 0, "été": 1, "automne": 2, "hiver": 3},
+    seasons={"printemps": 1, "été": 2, "automne": 3, "hiver": 4},
     ordinals={
         "premier": 1, "première": 1, "1er": 1, "1re": 1, "1ère": 1, "deuxième": 2, "second": 2, "seconde": 2,
         "2e": 2, "2ème": 2, "2nd": 2, "2nde": 2, "troisième": 3, "3e": 3, "3ème": 3, "quatrième": 4, "4e": 4,
@@ -59,7 +59,7 @@ VOCABULARY = Vocabulary(
     range_middles=("-", "à"),
     month_context=(
         "en", "au mois de", "mois de", "courant", "pour", "dès", "depuis", "d'ici", "jusqu'en", "avant",
-        "prévu en", "prévue en", "dès le mois de", "le mois de",
+        "prévu en", "prévue en", "dès le mois de", "le mois de", "mois d'", "le mois d'", "au mois d'",
     ),
     decade_before=("les années", "années", "des années"),
     decade_suffixes=(),
@@ -99,7 +99,7 @@ VOCABULARY = Vocabulary(
         "contrats", "licenciements", "suppressions", "embauches", "recrutements", "unités", "pièces", "modèles",
         "exposants", "spectateurs", "supporters", "manifestants", "fonctionnaires", "enseignants", "chercheurs",
         "ingénieurs", "logiciels", "applications", "téléchargements", "connexions", "foyers", "lignes",
-        "millions", "milliards", "millier", "milliers", "mégawatts", "gigawatts", "kilowatts", "tours",
+        "adultes", "enfants", "hommes", "femmes", "électeurs", "personnes", "manifestants", "sondés", "habitations", "salariées", "millions", "milliards", "millier", "milliers", "mégawatts", "gigawatts", "kilowatts", "tours",
     ),
     model_words=(
         "page", "pages", "p", "article", "art", "section", "chapitre", "numéro", "n", "no", "version", "v",
