@@ -68,7 +68,9 @@ class Context:
                 between = (end, span[0]) if end <= span[0] else (span[1], start)
                 if between[0] > between[1] or _crosses(between, span, others):
                     continue
-                distance = between[1] - between[0]
+                # A cue after the date counts double: it more often belongs to the next date
+                # ("attendus en janvier 2027 pour une ouverture à l'automne 2029").
+                distance = (between[1] - between[0]) * (1 if end <= span[0] else 2)
                 if best is None or distance < best[0]:
                     best = distance, kind
         return best[1] if best else About.UNSPECIFIED

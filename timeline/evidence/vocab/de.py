@@ -70,12 +70,13 @@ VOCABULARY = Vocabulary(
     negations=("nicht ", "kein", "nie "),
     start_cues=(
         "beginn", "begonnen", "begann", "baubeginn", "start", "spatenstich", "grundsteinlegung", "anlauf",
-        "läuft an", "laufen an", "aufnehm", "aufgenommen", "losgeh", "einleiten", "in angriff",
+        "läuft an", "laufen an", "aufnehm", "aufgenommen", "losgeh", "einleiten", "in angriff", "in kraft", "gilt ab",
     ),
     end_cues=(
         "fertigstell", "fertig", "abgeschlossen", "abschließ", "abschluss", "inbetriebnahme", "in betrieb",
         "ans netz", "eröffn", "beend", "vollend", "übergabe", "übergeben", "ausgeliefert", "auslieferung",
-        "liefer", "einweih", "betriebsbereit", "fahrplanwechsel",
+        "liefer", "einweih", "betriebsbereit", "endet", "enden", "läuft aus", "laufen aus", "auslaufen", "schließ",
+        "stillleg", "abschalt", "fahrplanwechsel",
     ),
     future_cues=(
         "wird ", "werden ", "soll ", "sollen ", "soll,", "geplant", "plant", "planen", "voraussichtlich",

@@ -77,13 +77,15 @@ VOCABULARY = Vocabulary(
     start_cues=(
         "begin", "began", "begun", "start", "launch", "break ground", "broke ground", "breaking ground",
         "groundbreaking", "commence", "kick off", "kicked off", "kicks off", "get under way", "get underway",
-        "onset",
+        "onset", "take effect", "takes effect", "took effect", "effective", "enter into force",
+        "enters into force",
     ),
     end_cues=(
         "end ", "ends", "ended", "finish", "complet", "wrap up", "wrapped up", "wraps up", "wrap-up",
         "deliver", "open", "reopen", "operational", "online", "commission", "inaugurat", "ready", "conclud",
         "handover", "hand over", "go live", "goes live", "in service", "enter service", "first power",
-        "done", "close", "closing",
+        "done", "close", "closing", "enters service", "enter service", "shut", "expire", "expires",
+        "retire",
     ),
     future_cues=(
         "will ", "'ll", "is expected", "are expected", "expected to", "plans", "planned", "plan to", "set to",

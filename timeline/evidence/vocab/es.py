@@ -68,12 +68,13 @@ VOCABULARY = Vocabulary(
     negations=("no ", "nunca ", "jamás "),
     start_cues=(
         "comenz", "comienz", "empez", "empiez", "inici", "arranc", "lanzamiento", "lanzar", "primera piedra",
-        "puesta en marcha de las obras", "abordar",
+        "puesta en marcha de las obras", "abordar", "entrar en vigor", "entrará en vigor", "entrarán en vigor",
+        "entra en vigor",
     ),
     end_cues=(
         "finaliz", "termin", "conclu", "complet", "entrega", "entregar", "inaugur", "puesta en marcha",
         "puesta en servicio", "entrar en servicio", "entrará en servicio", "operativ", "apertura", "abrir",
-        "abrirá", "listo", "lista", "culmin",
+        "abrirá", "listo", "lista", "culmin", "reabr", "cerr", "cierre", "dejó de", "dejará de", "expir",
     ),
     future_cues=(
         "-rá", "-rán", "prevé", "previsto", "prevista", "previstos", "previstas", "espera", "esperan",

@@ -74,12 +74,14 @@ VOCABULARY = Vocabulary(
     negations=("pas ", "ne ", "n'", "jamais ", "guère "),
     start_cues=(
         "début", "débute", "commenc", "démarr", "lancement", "lancer", "lancé", "lance", "coup d'envoi",
-        "première pierre", "mise en chantier", "ouverture du chantier", "entamer", "entam", "engag",
+        "première pierre", "mise en chantier", "coup de pioche", "coups de pioche", "entrer en vigueur",
+        "entrera en vigueur", "entreront en vigueur", "entre en vigueur", "entrera en production", "s'appliquer",
+        "s'appliquera", "démarrage", "ouverture du chantier", "entamer", "entam", "engag",
     ),
     end_cues=(
         "achèv", "achev", "termin", "fin des travaux", "finalis", "livr", "mise en service", "mettre en service",
         "mis en service", "remise en service", "inaugur", "opérationnel", "ouvrir", "ouvrira", "ouverture",
-        "mise en production", "clôtur", "boucl", "aboutir", "abouti", "réception", "en service",
+        "mise en production", "clôtur", "fermer", "fermera", "fermeture", "expir", "boucl", "aboutir", "abouti", "réception", "en service",
     ),
     future_cues=(
         "devrait", "devraient", "doit", "doivent", "prévoit", "prévu", "prévue", "prévus", "prévues", "compte",
