@@ -1,6 +1,6 @@
 """Which language a text is in, when no feed or item says: a stop-word scorer.
 
-Each frequent word of a language scores for it, less when other languages share it ("de" is French
+Each frequent word of a language, and each word of its dates, scores for it, less when other languages share it ("de" is French
 and Spanish, "in" English and German). The language with the highest score wins; a text with no
 such word (a title like "Q3 2027") has no language, and is read with every vocabulary at once.
 Its accuracy on the labelled sentences is measured in tests/evidence and reported in the README.
@@ -15,9 +15,20 @@ from timeline.evidence.text import fold, tokenize
 from timeline.evidence.vocab import LANGUAGES, vocabulary
 
 
+# Letters that mostly one language writes: they break the ties of shared words ("en", "la", "de").
+_LETTERS: dict[str, tuple[tuple[str, float], ...]] = {
+    **{c: (("fr", 0.3),) for c in "èêàçùâîôœ"},
+    "é": (("fr", 0.1),),
+    **{c: (("es", 0.3),) for c in "ñáíóú¿¡"},
+    **{c: (("de", 0.3),) for c in "äöüß"},
+}
+
+
 @cache
 def _weights() -> dict[str, dict[str, float]]:
-    words = {code: vocabulary(code).words["stop_words"] for code in LANGUAGES}
+    """Each language's frequent words and the words of its dates ("septembre", "prochain", "bis"),
+    weighted 1 / the number of languages sharing the word. Digits and one-letter words say nothing."""
+    words = {code: {w for w in vocabulary(code).known if len(w) > 1 and w.isalpha()} for code in LANGUAGES}
     shared = Counter(word for group in words.values() for word in group)
     return {code: {word: 1 / shared[word] for word in group} for code, group in words.items()}
 
@@ -28,9 +39,13 @@ def detect_language(text: str) -> str | None:
         return None
     weights = _weights()
     scores = dict.fromkeys(LANGUAGES, 0.0)
-    for token in tokenize(fold(text[:20_000])):
+    sample = text[:20_000]
+    for token in tokenize(fold(sample)):
         for code in LANGUAGES:
             scores[code] += weights[code].get(token.text, 0.0)
+    for char in sample.lower():
+        for code, weight in _LETTERS.get(char, ()):
+            scores[code] += weight
     ranked = sorted(scores.items(), key=lambda item: -item[1])
     best, score = ranked[0]
     if score < 1 or score == ranked[1][1]:

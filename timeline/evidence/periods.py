@@ -285,7 +285,7 @@ class Reader:
             return j, replace(spec, numeric=spec.year is not None)
         if abbreviated:
             return None
-        if not self.vocab.capitalised_months and self.capitalised(i) and not self.sentence_start(i):
+        if self.vocab.code in {"fr", "es"} and self.capitalised(i) and not self.sentence_start(i):
             return None
         return end, replace(spec, bare=True)
 
