@@ -278,13 +278,14 @@ def db_upgrade() -> None:
 
 
 def _mount() -> None:
-    from timeline.cli import alerts, feeds
+    from timeline.cli import alerts, dates, feeds
 
     app.add_typer(feeds.app, name="feeds")
     app.command("poll")(feeds.poll)
     app.add_typer(alerts.subscriptions_app, name="subscriptions")
     app.command("deliveries")(alerts.deliveries)
     app.command("redeliver")(alerts.redeliver)
+    app.command("dates")(dates.dates)
 
 
 _mount()

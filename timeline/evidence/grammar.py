@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from timeline.evidence.guards import number_allowed
-from timeline.evidence.periods import Read, Reader, Spec, Unit
+from timeline.evidence.periods import FIRST_YEAR, LAST_YEAR, Read, Reader, Spec, Unit
 
 
 _DAY_JOINERS = frozenset({"et", "and", "und", "y", "-", "&", "au", "bis", "to", "al"})
@@ -39,7 +39,12 @@ class Phrase:
 def read_phrases(reader: Reader) -> list[Phrase]:
     found: list[Phrase] = []
     i, n = 0, len(reader.tokens)
+    triggers = reader.vocab.triggers
     while i < n:
+        token = reader.tokens[i]
+        if not (token.text in triggers or (token.is_number and _may_begin(token.text))):
+            i += 1
+            continue
         phrase = _longest_at(reader, i)
         if phrase is None:
             i += 1
@@ -47,6 +52,11 @@ def read_phrases(reader: Reader) -> list[Phrase]:
             found.append(phrase)
             i = phrase.end
     return found
+
+
+def _may_begin(digits: str) -> bool:
+    """A day or month (1-2 digits) or a year (1900-2100) may begin a date; other numbers do not."""
+    return len(digits) <= 2 or (len(digits) == 4 and FIRST_YEAR <= int(digits) <= LAST_YEAR)
 
 
 def _longest_at(reader: Reader, i: int) -> Phrase | None:
@@ -107,6 +117,8 @@ def _range(reader: Reader, i: int, head_start: int, head: Read, k: int | None, t
 
 def _bare_day(reader: Reader, i: int, after_month: bool = False) -> Read | None:
     """A day alone, as the first end of "du 3 au 5 mai" or the second of "May 3-5, 2027"."""
+    if i >= len(reader.tokens):
+        return None
     day = reader.day(i)
     if day is None:
         return None
@@ -140,6 +152,14 @@ def _inherit(first: Spec, last: Spec) -> tuple[Spec | None, Spec | None]:
 
 def endpoint(reader: Reader, i: int) -> Read | None:
     """The longest period at `i`, with the part of it written before it ("fin", "mid-", "Anfang")."""
+    if i not in reader.endpoints:
+        reader.endpoints[i] = _endpoint(reader, i)
+    return reader.endpoints[i]
+
+
+def _endpoint(reader: Reader, i: int) -> Read | None:
+    if i >= len(reader.tokens):
+        return None
     best: Read | None = None
     for read in _periods(reader, i):
         if read is not None and (best is None or read[0] > best[0]):
@@ -162,6 +182,8 @@ def _this_year(reader: Reader, i: int) -> Read | None:
 
 
 def _periods(reader: Reader, i: int) -> list[Read | None]:
+    if i >= len(reader.tokens):
+        return []
     year = reader.year_ref(i)
     years: Read | None = None
     if year is not None:

@@ -27,7 +27,7 @@ PRODUCTS = frozenset(
         "windows", "office", "iphone", "ipad", "galaxy", "pixel", "xbox", "playstation", "boeing", "airbus",
         "gpt", "covid", "sars", "rtx", "gtx", "ryzen", "xeon", "core", "snapdragon", "model", "vision",
         "agenda", "cop", "section", "page", "version", "release", "build", "firmware", "ios", "android",
-        "macos", "linux", "kernel", "python", "java",
+        "macos", "linux", "kernel", "python", "java", "p", "pp", "s", "art", "no", "nr", "n", "vol", "ch",
     }
 )
 _RANGE_WORDS = frozenset({"a", "-", "to", "et", "and", "bis", "und", "y", "ou", "or", "oder", "o"})
@@ -67,8 +67,10 @@ def _before_ok(reader: Reader, i: int, strict: bool) -> bool:
         if text in {",", ".", "-"} and p > 0 and glued(tokens[p - 1], tokens[p]) and tokens[p - 1].text.isalnum():
             return False
         return True
-    if text in reader.vocab.words["model_words"] or text in PRODUCTS or text == "°":
+    if _named(reader, text) or text == "°":
         return False
+    if text == "." and p > 0 and glued(tokens[p - 1], tokens[p]) and _named(reader, tokens[p - 1].text):
+        return False  # "p. 2027", "art. 2027"
     if not strict:
         return True
     if tokens[p].is_number or _quantified(reader, i):
@@ -86,6 +88,10 @@ def _before_ok(reader: Reader, i: int, strict: bool) -> bool:
         and not reader.sentence_start(p)
         and not reader.title_case(p)
     )
+
+
+def _named(reader: Reader, word: str) -> bool:
+    return word in reader.vocab.words["model_words"] or word in PRODUCTS
 
 
 def _quantified(reader: Reader, i: int) -> bool:

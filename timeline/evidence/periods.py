@@ -63,6 +63,17 @@ class Reader:
         self.vocab = vocab
         self.sentences = sentences
         self._title_case: dict[int, bool] = {}
+        self._day_suffixes = vocab.phrases["day_suffixes"].words()
+        self._quarter_letters = vocab.phrases["quarter_letters"].words() | {"q"}
+        self._half_letters = vocab.phrases["half_letters"].words() | {"h"}
+        self._relative_starts = frozenset().union(
+            *(
+                vocab.phrases[name].first_words()
+                for name in ("articles", "next_before", "this_before", "last_before", "year_units", "month_units",
+                             "quarter_units", "half_units")
+            )
+        )
+        self.endpoints: dict[int, Read | None] = {}  # memo of grammar.endpoint, by token index
 
     # -- small pieces
 
@@ -111,7 +122,7 @@ class Reader:
         if value is None:
             return None
         j = i + 1
-        if self.is_glued(j) and self.text(j) in self.vocab.phrases["day_suffixes"].words():
+        if self.is_glued(j) and self.text(j) in self._day_suffixes:
             j += 1
         return j, value
 
@@ -140,6 +151,8 @@ class Reader:
     def relative_unit(self, i: int, units: str) -> tuple[int, int] | None:
         """"next year", "l'an prochain", "diesen Monat": (index after, shift)."""
         v, tokens = self.vocab, self.tokens
+        if self.text(i) not in self._relative_starts:
+            return None
         start = v.at("articles", tokens, i) or i
         for name, shift in (("next_before", 1), ("this_before", 0), ("last_before", -1)):
             j = v.at(name, tokens, start)
@@ -219,8 +232,7 @@ class Reader:
             return None
         if letter.isdigit():
             letter, digit = digit, letter
-        quarters = v.phrases["quarter_letters"].words() | {"q"}
-        halves = v.phrases["half_letters"].words() | {"h"}
+        quarters, halves = self._quarter_letters, self._half_letters
         if letter in quarters and digit in {"1", "2", "3", "4"}:
             spec = Spec(Unit.QUARTER, index=int(digit))
         elif letter in halves and digit in {"1", "2"}:

@@ -97,6 +97,7 @@ class PhraseMap(Generic[V]):  # noqa: UP046 (Python 3.11)
         for group in index.values():
             group.sort(key=lambda item: -len(item[0]))
         self._index = index
+        self._words = frozenset(token for group in index.values() for phrase, _ in group for token in phrase)
 
     def match(self, tokens: Sequence[Token], i: int) -> tuple[int, V] | None:
         """(index after the phrase, its value) for the longest phrase at `tokens[i]`, or None."""
@@ -117,8 +118,11 @@ class PhraseMap(Generic[V]):  # noqa: UP046 (Python 3.11)
                     return True
         return False
 
-    def words(self) -> set[str]:
-        return {token for group in self._index.values() for phrase, _ in group for token in phrase}
+    def words(self) -> frozenset[str]:
+        return self._words
+
+    def first_words(self) -> frozenset[str]:
+        return frozenset(self._index)
 
 
 class PhraseSet(PhraseMap[None]):
@@ -146,6 +150,7 @@ class Compiled:
     cues: dict[str, re.Pattern[str]]  # the stem lists as patterns over folded (or lower-cased) text
     words: dict[str, frozenset[str]]  # single-word sets, folded
     known: frozenset[str]  # every folded word of the vocabulary: may stand capitalised before a year
+    triggers: frozenset[str]  # the words a date phrase can begin with
     capitalised_months: bool
     day_first: bool
 
@@ -192,6 +197,9 @@ def compile_vocabulary(vocabulary: Vocabulary) -> Compiled:
     }
     known = {token for group in (*phrases.values(), *maps.values()) for token in group.words()}
     known.update(words["stop_words"])
+    triggers = {word for group in (*phrases.values(), *maps.values()) for word in group.first_words()}
+    triggers.update(vocabulary.quarter_letters + vocabulary.half_letters + ("q", "h"))
+    triggers.update(phrase_tokens(opener)[0] for opener, _ in vocabulary.range_pairs)
     return Compiled(
         code=vocabulary.code,
         months=maps["months"],  # type: ignore[arg-type]
@@ -204,6 +212,7 @@ def compile_vocabulary(vocabulary: Vocabulary) -> Compiled:
         cues=cues,
         words=words,
         known=frozenset(known),
+        triggers=frozenset(triggers),
         capitalised_months=vocabulary.capitalised_months,
         day_first=vocabulary.day_first,
     )
