@@ -45,7 +45,7 @@ VOCABULARY = Vocabulary(
     parts={
         "anfang": Part.EARLY, "zu beginn": Part.EARLY, "beginn": Part.EARLY, "zu jahresbeginn": Part.EARLY,
         "mitte": Part.MID, "ende": Part.LATE, "zum ende": Part.LATE, "gegen ende": Part.LATE,
-        "bis ende": Part.LATE, "später im": Part.REST, "im laufe": Part.REST,
+        "bis ende": Part.LATE, "später im": Part.REST,
     },
     part_links=("des", "der", "von"),
     until=(
