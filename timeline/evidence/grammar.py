@@ -208,7 +208,7 @@ def _acceptable(reader: Reader, phrase: Phrase) -> bool:
             return False
     if first.letter_code and phrase.start > 0 and phrase.link is Link.NONE:
         p = phrase.start - 1
-        if reader.capitalised(p) and reader.text(p) not in reader.vocab.known and not reader.sentence_start(p):
+        if reader.capitalised(p) and reader.text(p) not in reader.vocab.known:
             return False  # "Audi Q3"
     strict = first.unit is Unit.YEAR and first.numeric and (last is None or last.unit is Unit.YEAR)
     return number_allowed(reader, phrase.start, phrase.end, strict)

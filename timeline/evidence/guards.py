@@ -19,7 +19,8 @@ UNITS = frozenset(
         "g", "t", "l", "hl", "v", "kv", "hz", "mhz", "ghz", "mbps", "gbps", "gb", "tb", "mb", "go",
         "mo", "ko", "kb", "ft", "mph", "hp", "ch", "ps", "x", "k", "mio", "mrd", "md", "mds", "bn", "mn",
         "euros", "euro", "dollars", "dollar", "usd", "eur", "km2", "sq", "tonnes", "tons", "mt", "gt", "bbl",
-        "pct", "ppm", "nm", "qm", "ton",
+        "pct", "ppm", "nm", "qm", "ton", "million", "millions", "milliard", "milliards", "billion", "billions",
+        "trillion", "trillions", "millionen", "milliarden", "millones", "millon", "miles", "mil", "thousand",
     }
 )
 PRODUCTS = frozenset(

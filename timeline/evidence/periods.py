@@ -261,8 +261,6 @@ class Reader:
         if v.capitalised_months and not self.capitalised(i):
             return None
         j, month = found
-        if not abbreviated and self.text(j) == "." and self.is_glued(j):
-            j += 1
         return j, month, abbreviated
 
     def named_month(self, i: int) -> Read | None:
