@@ -91,4 +91,5 @@ def test_the_installed_command_runs() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == [[{"text": "Q3 2027", "start": "2027-07-01T00:00:00Z", "end": "2027-10-01T00:00:00Z"}]]
+    quarter = {"text": "Q3 2027", "start": "2027-07-01T00:00:00Z", "end": "2027-10-01T00:00:00Z"}
+    assert json.loads(done.stdout) == [[quarter]]

@@ -12,7 +12,6 @@ from enum import Enum
 from timeline.evidence.guards import number_allowed
 from timeline.evidence.periods import FIRST_YEAR, LAST_YEAR, Read, Reader, Spec, Unit
 
-
 _DAY_JOINERS = frozenset({"et", "and", "und", "y", "-", "&", "au", "bis", "to", "al"})
 
 
@@ -73,8 +72,8 @@ def _candidates(reader: Reader, i: int) -> list[Phrase]:
     first = endpoint(reader, i)
     if first is not None:
         out.append(Phrase(i, first[0], first[1]))
-        middle = v.phrases["range_middles"].at(tokens, first[0])
-        out.extend(_range(reader, i, i, first, middle, tail_day=reader.text(first[0]) == "-"))
+        k = v.phrases["range_middles"].at(tokens, first[0])
+        out.extend(_range(reader, i, i, first, k, tail_day=reader.text(first[0]) == "-"))
     day = _bare_day(reader, i)
     if day is not None and reader.text(day[0]) in _DAY_JOINERS:
         out.extend(_range(reader, i, i, day, day[0] + 1, tail_day=False))
@@ -203,9 +202,9 @@ def _periods(reader: Reader, i: int) -> list[Read | None]:
 
 def _acceptable(reader: Reader, phrase: Phrase) -> bool:
     first, last = phrase.first, phrase.last
-    if last is None and first.bare and first.part is None and first.shift is None:
-        if phrase.link is Link.NONE and not reader.vocab.phrases["month_context"].ends_at(reader.tokens, phrase.start):
-            return False
+    alone = last is None and first.bare and first.part is None and first.shift is None and phrase.link is Link.NONE
+    if alone and not reader.vocab.phrases["month_context"].ends_at(reader.tokens, phrase.start):
+        return False  # "Juillet sera décisif": a month alone is a date after "en", "in", "im", "durante"
     if first.letter_code and phrase.start > 0 and phrase.link is Link.NONE:
         p = phrase.start - 1
         if reader.capitalised(p) and reader.text(p) not in reader.vocab.known:

@@ -65,9 +65,9 @@ def _before_ok(reader: Reader, i: int, strict: bool) -> bool:
     if glued(tokens[p], tokens[i]):
         if text.isalpha() or text in {"/", "x"}:
             return False
-        if text in {",", ".", "-"} and p > 0 and glued(tokens[p - 1], tokens[p]) and tokens[p - 1].text.isalnum():
-            return False
-        return True
+        # "1,2027", "GPT-2027": the digits go on a number or a name
+        joined = p > 0 and glued(tokens[p - 1], tokens[p]) and tokens[p - 1].text.isalnum()
+        return not (text in {",", ".", "-"} and joined)
     if _named(reader, text) or text == "°":
         return False
     if text == "." and p > 0 and glued(tokens[p - 1], tokens[p]) and _named(reader, tokens[p - 1].text):

@@ -223,7 +223,6 @@ class Reader:
 
     def _letter_code(self, i: int) -> Read | None:
         """Q3, T3, H2, S2, 3Q, 2H (letter and digit touching), or 2027-Q3."""
-        v = self.vocab
         year = None
         if self.year(i) is not None and self.text(i + 1) in {"-", "/"} and self.is_glued(i + 1):
             year, i = self.year(i), i + 2
@@ -353,9 +352,9 @@ class Reader:
             if season is not None:
                 return season[0], Spec(Unit.SEASON, index=season[1], shift=shift)
         if start != i:
-            season = self.season(start)
-            if season is not None and season[1].shift is not None:
-                return season
+            named = self.season(start)
+            if named is not None and named[1].shift is not None:
+                return named
         return None
 
     def relative_period(self, i: int) -> Read | None:
@@ -396,9 +395,9 @@ class Reader:
         if len(texts) >= 3 and texts[1] == "-" and len(texts[2]) == 2 and texts[2].isdigit():
             year = self.year(i)
             month = int(texts[2])
-            if year is not None and 1 <= month <= 12 and month != (year + 1) % 100:
-                if not (len(texts) > 3 and texts[3] in {"-", ".", ","}):
-                    return run[2] + 1, Spec(Unit.MONTH, year, month, numeric=True)
+            ends_there = not (len(texts) > 3 and texts[3] in {"-", ".", ","})
+            if year is not None and 1 <= month <= 12 and month != (year + 1) % 100 and ends_there:
+                return run[2] + 1, Spec(Unit.MONTH, year, month, numeric=True)
         return None
 
     def _day_spec(self, end: int, year: int, month: int, day: int) -> Read | None:

@@ -17,6 +17,7 @@ The windows chosen (README, "Dates in news text"):
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TypeVar
 
@@ -56,7 +57,7 @@ def _thirds(count: int, part: Part) -> tuple[int, int]:
     return early + mid, count - early - mid
 
 
-_MONTHS_OF = {  # (first month, number of months) of a period, from its index
+_MONTHS_OF: dict[Unit, Callable[[int], tuple[int, int]]] = {  # (first month, months) of a period, by index
     Unit.MONTH: lambda index: (index, 1),
     Unit.SEASON: lambda index: (_SEASON_START[index - 1], 3),
     Unit.QUARTER: lambda index: (3 * index - 2, 3),

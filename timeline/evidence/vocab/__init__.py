@@ -14,10 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from enum import Enum
 from functools import cache
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from timeline.evidence.text import Token, fold, phrase_tokens
-
 
 V = TypeVar("V")
 
@@ -84,7 +83,7 @@ class Vocabulary:
     extra_known: Words = field(default=())  # other words that may stand capitalised before a year
 
 
-class PhraseMap(Generic[V]):  # noqa: UP046 (Python 3.11)
+class PhraseMap(Generic[V]):
     """Phrases of folded tokens, each with a value, indexed by their first token: `match` finds the
     longest phrase starting at a token in time independent of how many phrases there are."""
 
@@ -188,7 +187,7 @@ def compile_vocabulary(vocabulary: Vocabulary) -> Compiled:
             words[f.name] = frozenset(fold(v) for v in value)
         elif isinstance(value, tuple) and f.name != "range_pairs":
             phrases[f.name] = PhraseSet(value)
-    maps = {
+    maps: dict[str, PhraseMap[Any]] = {
         "months": PhraseMap(vocabulary.months.items()),
         "month_abbreviations": PhraseMap(vocabulary.month_abbreviations.items()),
         "seasons": PhraseMap(vocabulary.seasons.items()),
@@ -202,11 +201,11 @@ def compile_vocabulary(vocabulary: Vocabulary) -> Compiled:
     triggers.update(phrase_tokens(opener)[0] for opener, _ in vocabulary.range_pairs)
     return Compiled(
         code=vocabulary.code,
-        months=maps["months"],  # type: ignore[arg-type]
-        month_abbreviations=maps["month_abbreviations"],  # type: ignore[arg-type]
-        seasons=maps["seasons"],  # type: ignore[arg-type]
-        ordinals=maps["ordinals"],  # type: ignore[arg-type]
-        parts=maps["parts"],  # type: ignore[arg-type]
+        months=maps["months"],
+        month_abbreviations=maps["month_abbreviations"],
+        seasons=maps["seasons"],
+        ordinals=maps["ordinals"],
+        parts=maps["parts"],
         phrases=phrases,
         range_pairs=tuple((PhraseSet([a]), PhraseSet([b])) for a, b in vocabulary.range_pairs),
         cues=cues,
@@ -221,7 +220,7 @@ def compile_vocabulary(vocabulary: Vocabulary) -> Compiled:
 def merged(vocabularies: Iterable[Vocabulary], code: str) -> Vocabulary:
     """One vocabulary holding every word of the others: for text whose language cannot be told."""
     items = list(vocabularies)
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for f in fields(Vocabulary):
         parts = [getattr(v, f.name) for v in items]
         if f.name == "code":
@@ -232,7 +231,7 @@ def merged(vocabularies: Iterable[Vocabulary], code: str) -> Vocabulary:
             values[f.name] = tuple(dict.fromkeys(x for p in parts for x in p))
         else:
             values[f.name] = {k: v for p in parts for k, v in p.items()}
-    return Vocabulary(**values)  # type: ignore[arg-type]
+    return Vocabulary(**values)
 
 
 @cache

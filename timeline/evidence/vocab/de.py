@@ -91,7 +91,9 @@ VOCABULARY = Vocabulary(
         "geschäfte", "standorte", "windräder", "anlagen", "tonnen", "kilometer", "meter", "hektar", "euro",
         "dollar", "franken", "prozent", "punkte", "stunden", "minuten", "tage", "liter", "seiten", "stück",
         "exemplare", "aktien", "megawatt", "gigawatt", "kilowatt", "ladepunkte", "ladesäulen", "unternehmen",
-        "firmen", "schulen", "lehrer", "ärzte", "soldaten", "tote", "fälle", "verträge", "familien", "erwachsene", "kinder", "männer", "frauen", "wähler", "befragte", "demonstranten", "rechner", "computer", "beschäftigte", "aussteller", "einsatzkräfte", "polizisten", "millionen",
+        "firmen", "schulen", "lehrer", "ärzte", "soldaten", "tote", "fälle", "verträge", "familien", "erwachsene",
+        "kinder", "männer", "frauen", "wähler", "befragte", "demonstranten", "rechner", "computer", "beschäftigte",
+        "aussteller", "einsatzkräfte", "polizisten", "millionen",
         "milliarden", "mio", "mrd", "tausend", "flugzeuge", "geräte", "euro-", "kilogramm", "jahre", "mal",
     ),
     model_words=(

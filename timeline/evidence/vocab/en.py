@@ -104,7 +104,9 @@ VOCABULARY = Vocabulary(
         "shares", "troops", "deaths", "cases", "companies", "firms", "schools", "teachers", "nurses", "doctors",
         "applications", "downloads", "lines", "layoffs", "hires", "million", "billion", "trillion", "thousand",
         "megawatts", "gigawatts", "kilowatts", "times", "votes", "signatures", "homes", "calories", "steps",
-        "adults", "children", "kids", "men", "women", "voters", "respondents", "protesters", "fans", "spectators", "employees", "soldiers", "officers", "migrants", "refugees", "animals", "trees", "acres", "votes", "miles", "devices", "phones", "aircraft", "planes", "jets", "ships", "containers", "barrels", "miles", "yards",
+        "adults", "children", "kids", "men", "women", "voters", "respondents", "protesters", "fans", "spectators",
+        "employees", "soldiers", "officers", "migrants", "refugees", "animals", "trees", "acres", "votes", "miles",
+        "devices", "phones", "aircraft", "planes", "jets", "ships", "containers", "barrels", "miles", "yards",
     ),
     model_words=(
         "page", "pages", "p", "section", "article", "chapter", "no", "number", "version", "v", "model", "type",

@@ -89,7 +89,9 @@ VOCABULARY = Vocabulary(
         "toneladas", "kilos", "kilómetros", "metros", "hectáreas", "euros", "dólares", "pesos", "puntos",
         "horas", "minutos", "días", "litros", "barriles", "páginas", "ejemplares", "acciones", "megavatios",
         "contenedores", "ordenadores", "empresas", "escuelas", "médicos", "soldados", "muertos", "casos",
-        "contratos", "adultos", "niños", "hombres", "mujeres", "votantes", "encuestados", "manifestantes", "afiliados", "bares", "restaurantes", "millones", "mil", "millón", "ofertas", "plantas", "unidades", "aviones", "equipos",
+        "contratos", "adultos", "niños", "hombres", "mujeres", "votantes", "encuestados", "manifestantes",
+        "afiliados", "bares", "restaurantes", "millones", "mil", "millón", "ofertas", "plantas", "unidades",
+        "aviones", "equipos",
     ),
     model_words=(
         "página", "pág", "p", "artículo", "art", "sección", "capítulo", "número", "núm", "n", "versión", "v",

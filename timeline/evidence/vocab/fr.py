@@ -81,7 +81,8 @@ VOCABULARY = Vocabulary(
     end_cues=(
         "achèv", "achev", "termin", "fin des travaux", "finalis", "livr", "mise en service", "mettre en service",
         "mis en service", "remise en service", "inaugur", "opérationnel", "ouvrir", "ouvrira", "ouverture",
-        "mise en production", "clôtur", "fermer", "fermera", "fermeture", "expir", "boucl", "aboutir", "abouti", "réception", "en service",
+        "mise en production", "clôtur", "fermer", "fermera", "fermeture", "expir", "boucl", "aboutir", "abouti",
+        "réception", "en service",
     ),
     future_cues=(
         "devrait", "devraient", "doit", "doivent", "prévoit", "prévu", "prévue", "prévus", "prévues", "compte",
@@ -101,7 +102,8 @@ VOCABULARY = Vocabulary(
         "contrats", "licenciements", "suppressions", "embauches", "recrutements", "unités", "pièces", "modèles",
         "exposants", "spectateurs", "supporters", "manifestants", "fonctionnaires", "enseignants", "chercheurs",
         "ingénieurs", "logiciels", "applications", "téléchargements", "connexions", "foyers", "lignes",
-        "adultes", "enfants", "hommes", "femmes", "électeurs", "personnes", "manifestants", "sondés", "habitations", "salariées", "millions", "milliards", "millier", "milliers", "mégawatts", "gigawatts", "kilowatts", "tours",
+        "adultes", "enfants", "hommes", "femmes", "électeurs", "personnes", "manifestants", "sondés", "habitations",
+        "salariées", "millions", "milliards", "millier", "milliers", "mégawatts", "gigawatts", "kilowatts", "tours",
     ),
     model_words=(
         "page", "pages", "p", "article", "art", "section", "chapitre", "numéro", "n", "no", "version", "v",
