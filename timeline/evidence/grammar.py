@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from timeline.evidence.guards import number_allowed
+from timeline.evidence.numeric import numeric_date, short_year_range
 from timeline.evidence.periods import FIRST_YEAR, LAST_YEAR, Read, Reader, Spec, Unit
 
 _DAY_JOINERS = frozenset({"et", "and", "und", "y", "-", "&", "au", "bis", "to", "al"})
@@ -77,7 +78,7 @@ def _candidates(reader: Reader, i: int) -> list[Phrase]:
     day = _bare_day(reader, i)
     if day is not None and reader.text(day[0]) in _DAY_JOINERS:
         out.extend(_range(reader, i, i, day, day[0] + 1, tail_day=False))
-    short = reader.short_year_range(i)
+    short = short_year_range(reader, i)
     if short is not None:
         end, a, b = short
         years = Spec(Unit.YEAR, a, numeric=True), Spec(Unit.YEAR, b, numeric=True)
@@ -189,7 +190,7 @@ def _periods(reader: Reader, i: int) -> list[Read | None]:
         j, value, shift = year
         years = j, Spec(Unit.YEAR, value, year_shift=shift, numeric=value is not None)
     return [
-        reader.numeric_date(i),
+        numeric_date(reader, i),
         reader.decade(i),
         reader.quarter_or_half(i),
         reader.named_month(i),
