@@ -6,6 +6,7 @@ begins", "débuteront", "Baubeginn", "comenzará") or when it is finished ("wrap
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from enum import StrEnum
 
@@ -30,10 +31,10 @@ class Context:
         self.vocab = vocab
         lowered = original.lower()
         self._lowered = lowered if len(lowered) == len(original) else folded
-        self._cues = {
-            About.START: [(m.start(), m.end()) for m in vocab.cues["start_cues"].finditer(folded)],
-            About.END: [(m.start(), m.end()) for m in vocab.cues["end_cues"].finditer(folded)],
-        }
+        cues = [(m.start(), m.end(), About.START) for m in vocab.cues["start_cues"].finditer(folded)]
+        cues += [(m.start(), m.end(), About.END) for m in vocab.cues["end_cues"].finditer(folded)]
+        self._cues = sorted(cues)
+        self._cue_starts = [start for start, _, _ in self._cues]
 
     def _before(self, start: int) -> str:
         first, _ = self.sentences.around(start, start)
@@ -58,21 +59,22 @@ class Context:
         return self.vocab.cues["negations"].search(before) is not None
 
     def about(self, span: tuple[int, int], others: Sequence[tuple[int, int]]) -> About:
-        """The nearest start or end cue in the sentence of `span` that no other date stands between."""
+        """The nearest start or end cue in the sentence of `span` that no other date stands between.
+        `others` are the spans of every date of the text, in order."""
         first, last = self.sentences.around(*span)
+        near = others[bisect_left(others, (first, -1)) : bisect_left(others, (last, -1))]  # this sentence's dates
         best: tuple[int, About] | None = None
-        for kind, cues in self._cues.items():
-            for start, end in cues:
-                if start < first or end > last or _inside((start, end), others):
-                    continue
-                between = (end, span[0]) if end <= span[0] else (span[1], start)
-                if between[0] > between[1] or _crosses(between, span, others):
-                    continue
-                # A cue after the date counts double: it more often belongs to the next date
-                # ("attendus en janvier 2027 pour une ouverture à l'automne 2029").
-                distance = (between[1] - between[0]) * (1 if end <= span[0] else 2)
-                if best is None or distance < best[0]:
-                    best = distance, kind
+        for start, end, kind in self._cues[bisect_left(self._cue_starts, first) : bisect_left(self._cue_starts, last)]:
+            if end > last or _inside((start, end), near):
+                continue
+            between = (end, span[0]) if end <= span[0] else (span[1], start)
+            if between[0] > between[1] or _crosses(between, span, near):
+                continue
+            # A cue after the date counts double: it more often belongs to the next date
+            # ("attendus en janvier 2027 pour une ouverture à l'automne 2029").
+            distance = (between[1] - between[0]) * (1 if end <= span[0] else 2)
+            if best is None or distance < best[0]:
+                best = distance, kind
         return best[1] if best else About.UNSPECIFIED
 
 
