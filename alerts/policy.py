@@ -9,9 +9,10 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 from fnmatch import fnmatchcase
 from typing import Literal, NamedTuple
+
+from alerts import headers
 
 #: Notices about the delivery machinery itself: tag and subject filters do not hide them.
 UNFILTERED_TYPES = frozenset({"subscription.disabled", "test.ping"})
@@ -75,22 +76,6 @@ class Decision:
 DELIVERED = Decision("delivered")
 
 
-def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
-    """A Retry-After header (delay in seconds, or an HTTP date) as a wait from `now`; None if unusable."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=min(int(value), 10 * 365 * 86400))
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        return None
-    return max(moment - now, timedelta(0))
-
-
 def retry_wait(result: AttemptResult, step: timedelta, now: datetime, rng: random.Random) -> timedelta:
     """The wait before the next attempt, given the schedule's `step` for this attempt.
 
@@ -98,7 +83,7 @@ def retry_wait(result: AttemptResult, step: timedelta, now: datetime, rng: rando
     60 s after a timeout or a 429.
     """
     wait = step * rng.uniform(1 - JITTER, 1 + JITTER)
-    asked = parse_retry_after(result.retry_after, now)
+    asked = headers.retry_after(result.retry_after, now)
     if asked is not None:
         wait = max(step, min(asked, MAX_RETRY_AFTER))
     if result.timed_out or result.status_code == 429:

@@ -29,8 +29,8 @@ import aiohttp
 import feedparser
 from aiohttp import web
 
+from timeline.config.feeds import FeedSpec
 from timeline.db import make_engine, upgrade
-from timeline.feeds.config import FeedSpec
 from timeline.feeds.ingest import MilestoneIndex, ingest
 from timeline.feeds.match import Rule
 from timeline.feeds.parse import parse_document

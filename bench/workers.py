@@ -49,8 +49,8 @@ from alerts.subscriptions import create_subscription
 from bench.delivery import _SERVER, IN_FLIGHT, _baseline, _notices
 from bench.feeds import local_server, serve_forever
 from bench.scan import _fill
+from timeline.config.feeds import FeedSpec
 from timeline.db import make_engine, upgrade
-from timeline.feeds.config import FeedSpec
 from timeline.feeds.poll import poll_due
 from timeline.feeds.store import FEEDS, sync_feeds
 from timeline.settings import load_settings

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
     api_read_token: str | None = Field(None, description="Bearer token for API reads; unset = reads open")
     host: str = Field("127.0.0.1", description="Address the HTTP server binds")
     port: int = Field(8000, ge=1, le=65535, description="Port the HTTP server binds")
+    public_url: str | None = Field(
+        None, description="Where people reach the service (links in messages and exports); default http://HOST:PORT"
+    )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     notify_past: bool = Field(False, description="On first sync, notify milestones already due or overdue")
 
@@ -92,6 +96,24 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("use the address people open, like https://timeline.example.org or http://host:8000/prefix")
+        return value.strip().rstrip("/")
+
+    @property
+    def base_url(self) -> str:
+        """The address links point at: TIMELINE_PUBLIC_URL, else the listen address (no trailing slash)."""
+        if self.public_url:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @field_validator("delivery_lease")
     @classmethod

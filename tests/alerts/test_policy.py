@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from alerts.config import DEFAULT_SCHEDULE
 from alerts.guard import AddressPolicy, refusal
-from alerts.policy import AttemptResult, Filters, decide, parse_retry_after, should_disable, wants
+from alerts.policy import AttemptResult, Filters, decide, should_disable, wants
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FAIL = AttemptResult(500, 10.0)
@@ -89,13 +89,7 @@ def test_retry_after_is_honoured_within_bounds(attempt: int, asked: int, seed: i
     assert decision.next_attempt_at - NOW == expected
 
 
-def test_retry_after_forms() -> None:
-    assert parse_retry_after("120", NOW) == timedelta(seconds=120)
-    assert parse_retry_after(format_datetime(NOW + timedelta(minutes=10), usegmt=True), NOW) == timedelta(minutes=10)
-    assert parse_retry_after(format_datetime(NOW - timedelta(minutes=10), usegmt=True), NOW) == timedelta(0)
-    assert parse_retry_after("soon", NOW) is None
-    assert parse_retry_after("-5", NOW) is None
-    assert parse_retry_after(None, NOW) is None
+def test_an_http_date_retry_after_is_honoured() -> None:
     result = AttemptResult(429, 1, retry_after=format_datetime(NOW + timedelta(hours=3), usegmt=True))
     decision = decide(result, 1, NOW, DEFAULT_SCHEDULE, random.Random(0))
     assert decision.next_attempt_at == NOW + timedelta(hours=3)

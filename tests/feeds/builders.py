@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy import Engine
 
 from tests.feeds.conftest import NOW
-from timeline.feeds.config import FeedSpec
+from timeline.config.feeds import FeedSpec
 from timeline.feeds.match import Rule
 from timeline.feeds.store import sync_feeds
 

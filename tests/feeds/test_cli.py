@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from tests.feeds.builders import Item, rss, write
 from tests.feeds.server import LocalServer, static
 from timeline.cli import feeds as feeds_cli
-from timeline.feeds.config import load_feeds
+from timeline.config.feeds import load_feeds
 from timeline.feeds.opml import read_opml
 
 OPML = """<?xml version="1.0" encoding="UTF-8"?>

@@ -10,9 +10,9 @@ from sqlalchemy import Engine, select
 
 from tests.feeds.builders import write
 from tests.feeds.conftest import NOW
+from timeline.config.feeds import load_feeds, unknown_milestones
 from timeline.config.milestones import load_milestones
 from timeline.errors import ConfigError
-from timeline.feeds.config import load_feeds, unknown_milestones
 from timeline.feeds.match import Rule
 from timeline.feeds.store import FEEDS, apply_feeds_file
 

@@ -11,11 +11,9 @@ from timeline.feeds.decide import (
     FeedState,
     Outcome,
     backoff,
-    cache_floor,
     classify,
     decide,
     needs_parse,
-    retry_after,
 )
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -69,20 +67,6 @@ def test_backoff_doubles_up_to_a_day_and_never_stops() -> None:
     assert backoff(timedelta(minutes=15), 10_000) == MAX_DELAY
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("120", timedelta(seconds=120)),
-        ("Sun, 01 Mar 2026 13:30:00 GMT", timedelta(minutes=90)),
-        ("Sun, 01 Mar 2026 11:00:00 GMT", timedelta(0)),
-        ("soon", None),
-        (None, None),
-    ],
-)
-def test_retry_after(value: str | None, expected: timedelta | None) -> None:
-    assert retry_after(value, NOW) == expected
-
-
 def test_retry_after_only_for_429_and_503() -> None:
     headers = {"retry-after": "7200"}
     assert _decide(STATE, Outcome(status=429, headers=headers)).state.next_poll_at == NOW + 2 * HOUR
@@ -116,10 +100,6 @@ def test_unchanged_body_is_not_parsed() -> None:
     assert not needs_parse(state, 500, "other")
     decision = _decide(state, Outcome(status=200, body_hash="h", parsed=False))
     assert (decision.state.status, decision.state.body_hash) == ("not_modified", "h")
-
-
-def test_headers_that_lie_do_not_crash() -> None:
-    assert cache_floor({"cache-control": "max-age=abc", "expires": "yesterday"}, NOW) is None
 
 
 def test_classify_entries() -> None:

@@ -20,10 +20,10 @@ from rich.table import Table
 from alerts.sqltypes import utcnow
 from timeline import rules
 from timeline.config.bundle import load_config
+from timeline.config.feeds import unknown_milestones
 from timeline.config.milestones import load_milestones
 from timeline.dates import parse_window
 from timeline.errors import ConfigError, SettingsError, TimelineError
-from timeline.feeds.config import unknown_milestones
 from timeline.feeds.ingest import evidence_for
 from timeline.logs import setup_logging
 from timeline.preview import preview as preview_notices

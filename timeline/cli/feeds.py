@@ -16,9 +16,9 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from alerts.sqltypes import utcnow
+from timeline.config.feeds import load_feeds
 from timeline.db import make_engine, upgrade
 from timeline.errors import ConfigError, SettingsError
-from timeline.feeds.config import load_feeds
 from timeline.feeds.health import feed_health
 from timeline.feeds.opml import append_to_file, export_opml, new_feeds, read_opml, render_yaml
 from timeline.feeds.poll import FeedPoll, poll_due

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from alerts.config import AlertsConfig
 from alerts.subscriptions import SubscriptionSpec
+from timeline.config.feeds import FeedSpec, load_feeds
 from timeline.config.milestones import MilestoneDef, load_milestones
 from timeline.config.subscriptions import load_subscriptions
 from timeline.errors import ConfigError, Problem
-from timeline.feeds.config import FeedSpec, load_feeds
 from timeline.settings import Settings
 
 

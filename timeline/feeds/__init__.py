@@ -1,7 +1,7 @@
 """Feed watching: poll RSS/Atom feeds like a good feed reader, link matching items to milestones.
 
 Modules, from the pure core to the edge:
-- `config`: feeds.yaml (`load_feeds`), `match`: rules, `decide`: what to do after a response;
+- `match`: rules, `decide`: what to do after a response (feeds.yaml itself is `timeline.config.feeds`);
 - `parse`: feedparser on fetched bytes, into normalised entries;
 - `models`: tables, `store`: feed rows (`sync_feeds`, claims, state), `ingest`: entries, notices
   and evidence (`evidence_for`), `health`: `feed_health`;

@@ -6,11 +6,11 @@ database or the clock: `now` and the jitter are arguments, so every rule is test
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
+
+from alerts.headers import freshness, retry_after
 
 MAX_DELAY = timedelta(days=1)
 """Backoff, Retry-After and cache floors never push a poll further than this: no permanent stop."""
@@ -69,42 +69,6 @@ def needs_parse(state: FeedState, status: int | None, body_hash: str | None) -> 
     return status is not None and 200 <= status < 300 and body_hash is not None and body_hash != state.body_hash
 
 
-def retry_after(value: str | None, now: datetime) -> timedelta | None:
-    """`Retry-After` as a delay: seconds, or an HTTP date. None when absent or unreadable."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return timedelta(seconds=int(text))
-    moment = _http_date(text)
-    if moment is None:
-        return None
-    return max(moment - now, timedelta(0))
-
-
-def cache_floor(headers: Mapping[str, str], now: datetime) -> timedelta | None:
-    """How long the response says it stays fresh: Cache-Control max-age, else Expires."""
-    control = headers.get("cache-control", "")
-    found = re.search(r"(?:^|[,\s])(?:s-)?max-age\s*=\s*\"?(\d+)", control, re.IGNORECASE)
-    if found:
-        return timedelta(seconds=int(found[1]))
-    expires = _http_date(headers.get("expires", ""))
-    if expires is None:
-        return None
-    date = _http_date(headers.get("date", "")) or now
-    return max(expires - date, timedelta(0))
-
-
-def _http_date(text: str) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def backoff(interval: timedelta, failures: int) -> timedelta:
     """interval, 2x, 4x, ... after 1, 2, 3 ... consecutive failures, capped at one day."""
     if failures <= 0:
@@ -129,7 +93,7 @@ def decide(state: FeedState, outcome: Outcome, now: datetime, *, jitter: float, 
 def _success(state: FeedState, outcome: Outcome, now: datetime, jitter: float) -> Decision:
     headers = outcome.headers
     delay = min(state.interval, MAX_DELAY)
-    floor = cache_floor(headers, now) if "cache-control" in headers or "expires" in headers else None
+    floor = freshness(headers, now) if "cache-control" in headers or "expires" in headers else None
     if floor is not None:
         delay = max(delay, min(floor, MAX_DELAY))
     not_modified = outcome.status == 304 or not outcome.parsed

@@ -21,8 +21,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from timeline.config.feeds import FeedSpec, load_feeds
 from timeline.errors import ConfigError, Problem
-from timeline.feeds.config import FeedSpec, load_feeds
 from timeline.feeds.match import words
 
 

@@ -23,8 +23,8 @@ from sqlalchemy import Connection, Engine, Row, Table, bindparam, select, update
 from alerts.bulk import Columns, rows_params, rows_source
 from alerts.picking import picked
 from alerts.sqltypes import json_strings, stored_text
+from timeline.config.feeds import FeedSpec, load_feeds
 from timeline.db import write_transaction
-from timeline.feeds.config import FeedSpec, load_feeds
 from timeline.feeds.decide import FeedState
 from timeline.feeds.match import Rule
 from timeline.feeds.models import Feed
