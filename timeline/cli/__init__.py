@@ -282,7 +282,7 @@ def db_upgrade() -> None:
 
 
 def _mount() -> None:
-    from timeline.cli import alerts, feeds, notices
+    from timeline.cli import alerts, dates, feeds, notices
 
     app.command("notices")(notices.notices)
     app.command("preview")(notices.preview)
@@ -291,6 +291,7 @@ def _mount() -> None:
     app.add_typer(alerts.subscriptions_app, name="subscriptions")
     app.command("deliveries")(alerts.deliveries)
     app.command("redeliver")(alerts.redeliver)
+    app.command("dates")(dates.dates)
 
 
 _mount()
