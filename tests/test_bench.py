@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import config, delivery, feeds, scan, workers
+from bench import config, delivery, evidence, feeds, scan, workers
 from bench.feeds import generate_feed, local_server
 from tests.conftest import require_pg
 
@@ -25,6 +25,10 @@ def test_due_scan_benchmark_runs() -> None:
 
 def test_config_benchmark_runs() -> None:
     _sane(config.run(count=50, rounds=1))
+
+
+def test_evidence_benchmark_runs() -> None:
+    _sane(evidence.run(sentences=20, size=20_000, rounds=1))
 
 
 def test_delivery_benchmark_runs() -> None:

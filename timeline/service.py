@@ -122,7 +122,7 @@ class Service:
         """The scheduler's jobs: (name, callable, interval)."""
         s = self.settings
         return [
-            (CONFIG_JOB, self.reload_config, s.reload_interval),
+            (CONFIG_JOB, self.reload_when_settled, s.reload_interval),
             ("due-scan", self.scan, s.scan_interval),
             ("feed-poll", self.poll_feeds, s.feed_tick),
             (DELIVER_JOB, self.deliver, s.delivery_tick),
@@ -187,6 +187,14 @@ class Service:
             state.fingerprint, state.applied_at = fingerprint, moment
             self._config_good(moment)
             return result
+
+    def reload_when_settled(self) -> SyncResult | None:
+        """The config job: reload; when the edit found is still settling, wait until it has (on the
+        job's own thread; a stop ends the wait) and reload again."""
+        result = self.reload_config()
+        while (left := self.config_settling()) is not None and not self.stopping.wait(left.total_seconds()):
+            result = self.reload_config()
+        return result
 
     def _settled(self, files: Snapshot, fingerprint: str) -> bool:
         """Whether the files have been quiet for the settle time: the newest was written that long
