@@ -150,11 +150,7 @@ def check_feeds(read: FileRead) -> FeedsConfig:
         return FeedsConfig(read.path, [], [], findings.in_order())
     findings.unknown_keys(top, tuple(FeedsFile.model_fields))
     defaults, bad_defaults = findings.validate(Defaults, top.get("defaults", {}), ("defaults",))
-    entries: list[tuple[int, FeedEntrySpec, frozenset[str]]] = []
-    for index, item in enumerate(findings.items(top, "feeds")):
-        spec, bad = findings.validate(FeedEntrySpec, item, ("feeds", index))
-        if spec is not None:
-            entries.append((index, spec, bad))
+    entries = findings.entries(top, "feeds", FeedEntrySpec)
     specs = _resolve(defaults or Defaults(), bad_defaults, entries, findings.add)
     links = [
         Link(entry.id, mid, findings.line(("feeds", index, "milestones", i)), f"feeds[{index}].milestones[{i}]")

@@ -150,15 +150,12 @@ def check_milestones(read: FileRead) -> MilestonesConfig:
         return MilestonesConfig(read.path, [], {}, findings.in_order(), readable=False)
     findings.unknown_keys(top, tuple(MilestonesFile.model_fields))
     defaults, bad_defaults = findings.validate(Defaults, top.get("defaults", {}), ("defaults",))
-    entries: list[tuple[int, MilestoneSpec, frozenset[str]]] = []
+    entries = findings.entries(top, "milestones", MilestoneSpec)
     declared: dict[str, Located] = {}
-    for index, item in enumerate(findings.items(top, "milestones")):
+    for index, spec, bad in entries:
         loc = ("milestones", index, "id")
-        spec, bad = findings.validate(MilestoneSpec, item, ("milestones", index))
-        if spec is not None:
-            entries.append((index, spec, bad))
-            if "id" not in bad and spec.id not in declared:
-                declared[spec.id] = (findings.line(loc), field_path(loc))
+        if "id" not in bad and spec.id not in declared:
+            declared[spec.id] = (findings.line(loc), field_path(loc))
     resolved = _resolve(defaults or Defaults(), bad_defaults, entries, findings.add)
     return MilestonesConfig(read.path, resolved if not findings.problems else [], declared, findings.in_order())
 

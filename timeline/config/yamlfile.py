@@ -163,6 +163,16 @@ class Findings:
         self.add((key,), f"Input should be a valid list (got {_shown(value)})")
         return []
 
+    def entries(self, top: dict[Any, Any], key: str, model: type[Model]) -> list[tuple[int, Model, frozenset[str]]]:
+        """Each item of the list under `key`, validated as `model` (problems reported): (its index,
+        what it says, the names of its broken fields). Items beyond salvage are left out."""
+        found = []
+        for index, item in enumerate(self.items(top, key)):
+            value, bad = self.validate(model, item, (key, index))
+            if value is not None:
+                found.append((index, value, bad))
+        return found
+
     def unknown_keys(self, top: dict[Any, Any], allowed: Sequence[str]) -> None:
         for key in top:
             if key not in allowed:

@@ -141,7 +141,7 @@ def _mentions(
 
 
 def _before(labels: Labels, day: date, spec: Spec) -> Labels:
-    """"avant 2027": from the publication day to the day before; "before the end of 2027" is a
+    """ "avant 2027": from the publication day to the day before; "before the end of 2027" is a
     deadline (the end of 2027 itself), and so is a date already past at publication."""
     if spec.part is not None:
         return labels

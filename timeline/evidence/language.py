@@ -54,7 +54,7 @@ def detect_language(text: str) -> str | None:
 
 
 def normalise_language(lang: str | None) -> str | None:
-    """"fr-FR", "en_US", "DE" → fr, en, de; None for a language we do not read (or none given)."""
+    """ "fr-FR", "en_US", "DE" → fr, en, de; None for a language we do not read (or none given)."""
     if not isinstance(lang, str):
         return None
     primary = lang.strip().replace("_", "-").split("-", 1)[0].lower()

@@ -46,7 +46,7 @@ def _day_spec(reader: Reader, end: int, year: int, month: int, day: int) -> Read
 
 
 def short_year_range(reader: Reader, i: int) -> tuple[int, int, int] | None:
-    """"2026-27", "2026/27": (index after, first year, second year)."""
+    """ "2026-27", "2026/27": (index after, first year, second year)."""
     first = reader.year(i)
     if first is None or reader.text(i + 1) not in {"-", "/"} or not reader.is_glued(i + 1):
         return None

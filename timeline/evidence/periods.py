@@ -69,8 +69,16 @@ class Reader:
         self._relative_starts = frozenset().union(
             *(
                 vocab.phrases[name].first_words()
-                for name in ("articles", "next_before", "this_before", "last_before", "year_units", "month_units",
-                             "quarter_units", "half_units")
+                for name in (
+                    "articles",
+                    "next_before",
+                    "this_before",
+                    "last_before",
+                    "year_units",
+                    "month_units",
+                    "quarter_units",
+                    "half_units",
+                )
             )
         )
         self.endpoints: dict[int, Read | None] = {}  # memo of grammar.endpoint, by token index
@@ -96,7 +104,7 @@ class Reader:
         return self.skip_month_word(i)
 
     def skip_month_word(self, i: int) -> int:
-        """"mois de", "mes de", "month of", "Monat": the month's name follows."""
+        """ "mois de", "mes de", "month of", "Monat": the month's name follows."""
         j = self.vocab.at("month_units", self.tokens, i)
         if j is None:
             return i
@@ -144,12 +152,15 @@ class Reader:
     def _continues_as_number(self, i: int) -> bool:
         """True when the digits at `i` go on as a longer number: "2027,5", "2027.10"."""
         nxt = i + 1
-        return self.is_glued(nxt) and self.text(nxt) in {",", "."} and self.is_glued(nxt + 1) and (
-            self.tokens[nxt + 1].is_number if nxt + 1 < len(self.tokens) else False
+        return (
+            self.is_glued(nxt)
+            and self.text(nxt) in {",", "."}
+            and self.is_glued(nxt + 1)
+            and (self.tokens[nxt + 1].is_number if nxt + 1 < len(self.tokens) else False)
         )
 
     def relative_unit(self, i: int, units: str) -> tuple[int, int] | None:
-        """"next year", "l'an prochain", "diesen Monat": (index after, shift)."""
+        """ "next year", "l'an prochain", "diesen Monat": (index after, shift)."""
         v, tokens = self.vocab, self.tokens
         if self.text(i) not in self._relative_starts:
             return None
@@ -169,7 +180,7 @@ class Reader:
         return None
 
     def _this_suffix(self, k: int) -> int:
-        """"ce mois-ci": the "-ci" belongs to the phrase."""
+        """ "ce mois-ci": the "-ci" belongs to the phrase."""
         if self.text(k) == "-" and self.text(k + 1) == "ci":
             return k + 2
         return k
@@ -308,7 +319,7 @@ class Reader:
     def sentence_start(self, i: int) -> bool:
         """True when tokens[i] opens a sentence, a quotation or a heading (its capital says nothing)."""
         before = self.original[max(0, self.tokens[i].start - 20) : self.tokens[i].start].rstrip()
-        return i == 0 or not before or before[-1] in ".!?:;«\"“(—–-\n"
+        return i == 0 or not before or before[-1] in '.!?:;«"“(—–-\n'
 
     def title_case(self, i: int) -> bool:
         """True when the sentence around tokens[i] is written in title case ("Anthropic Delays Texas
@@ -338,7 +349,7 @@ class Reader:
         return (end, spec) if spec.has_year else (end, replace(spec, bare=True))
 
     def shifted_name(self, i: int) -> Read | None:
-        """"next July", "im kommenden Juli", "el próximo verano", "cet été", "l'été prochain"."""
+        """ "next July", "im kommenden Juli", "el próximo verano", "cet été", "l'été prochain"."""
         v, tokens = self.vocab, self.tokens
         start = v.at("articles", tokens, i) or i
         for name, shift in (("next_before", 1), ("this_before", 0), ("last_before", -1)):
@@ -358,7 +369,7 @@ class Reader:
         return None
 
     def relative_period(self, i: int) -> Read | None:
-        """"next year", "le mois prochain", "ce trimestre", "el próximo semestre"."""
+        """ "next year", "le mois prochain", "ce trimestre", "el próximo semestre"."""
         for units, unit in (
             ("year_units", Unit.YEAR),
             ("month_units", Unit.MONTH),

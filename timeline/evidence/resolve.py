@@ -120,7 +120,7 @@ def labels(spec: Spec, year: int, published: date) -> Labels | None:
 
 
 def _unit_shift(spec: Spec, published: date) -> Labels | None:
-    """"next month", "ce trimestre", "l'an prochain": the unit holding the publication date, moved."""
+    """ "next month", "ce trimestre", "l'an prochain": the unit holding the publication date, moved."""
     shift = spec.shift or 0
     if spec.unit is Unit.YEAR:
         return labels(Spec(Unit.YEAR, part=spec.part), published.year + shift, published)
