@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,6 +20,7 @@ from tests.feeds.builders import Item, add_feeds, rss, spec
 from tests.feeds.conftest import NOW, make_settings
 from tests.feeds.server import LocalServer, static
 from timeline.feeds.ingest import ENTRIES
+from timeline.feeds.parse import parse_document
 from timeline.feeds.poll import poll_due
 
 _HEADER = re.compile(r"^Header:\s*([\w-]+):\s*(.*?)\s*$", re.MULTILINE)
@@ -75,8 +78,13 @@ def test_every_corpus_file_is_ingested_without_crash_or_delay(
     assert elapsed < 60
 
 
-def test_parses_never_look_for_a_sax_driver_that_is_not_installed() -> None:
-    """feedparser's preferred drivers are tried on every parse; timeline.feeds.parse drops the
-    missing ones when it is imported (here through timeline.feeds.poll)."""
+def test_feedparser_is_loaded_on_first_use_without_missing_sax_drivers() -> None:
+    """feedparser is the fallback: a poll process that never needs it does not pay its import, and
+    once loaded it no longer asks for SAX drivers that are not installed on every parse."""
+    code = "import sys, timeline.feeds.poll; print('feedparser' in sys.modules)"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "False"
+    document = parse_document(b"<rss version='2.0'><channel><item><title>x</title>", {}, "http://example.com/")
+    assert document.parser == "feedparser" and [e.title for e in document.entries] == ["x"]
     assert "drv_libxml2" not in feedparser.api.PREFERRED_XML_PARSERS or importlib.util.find_spec("drv_libxml2")
     assert all(importlib.util.find_spec(name) for name in feedparser.api.PREFERRED_XML_PARSERS)

@@ -7,15 +7,28 @@ A rule has `any`, `all` and `none` lists of words or phrases and an optional `re
 - `regex` is a Python regular expression searched case-insensitively in the item's plain text;
 - an item matches when at least one `any` term does (or `any` is empty), every `all` term does, no
   `none` term does, and the regex finds something. No rule at all matches every item.
+
+The regex comes from the user's feeds.yaml and runs on text from anyone: it is run by the `regex`
+module (the syntax of Python's `re`, with a time limit per search), so a pattern that backtracks
+badly on some item costs at most that limit (`MatchTimeout`), and `TimedMatcher` bounds what the
+regex may spend on one whole document. Terms are escaped words: they cannot backtrack.
 """
 
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+import regex
+
+REGEX_TIMEOUT = 0.05
+"""Seconds one search of a rule's regex may take on one item."""
+REGEX_BUDGET = 0.5
+"""Seconds a rule's regex may take over one document (`TimedMatcher`)."""
 
 _WORD = re.compile(r"\w+")
 _TERM_TOKEN = re.compile(r"[\w*]+")
@@ -104,6 +117,10 @@ def _alternation(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?P<t{i}>{_term_pattern(t)})" for i, t in enumerate(terms)))
 
 
+class MatchTimeout(TimeoutError):
+    """The rule's regex ran out of time on an item: the item is not matched."""
+
+
 @dataclass(frozen=True)
 class Matcher:
     """A compiled rule; build it with `compile_rule` (cached)."""
@@ -112,10 +129,12 @@ class Matcher:
     _any: re.Pattern[str] | None
     _all: tuple[re.Pattern[str], ...]
     _none: re.Pattern[str] | None
-    _regex: re.Pattern[str] | None
+    _regex: Any
+    """A `regex` pattern (the module has no type hints)."""
 
-    def match(self, text: str) -> MatchResult | None:
-        """The reason `text` (an item's title and plain-text summary) matches, or None."""
+    def match(self, text: str, timeout: float | None = None) -> MatchResult | None:
+        """The reason `text` (an item's title and plain-text summary) matches, or None. With a
+        `timeout` (seconds), a regex search that takes longer raises MatchTimeout."""
         if self.rule is None:
             return MatchResult()
         folded = words(text)
@@ -131,7 +150,10 @@ class Matcher:
             return None
         found_regex = None
         if self._regex is not None:
-            hit_regex = self._regex.search(text)
+            try:
+                hit_regex = self._regex.search(text, timeout=timeout)
+            except TimeoutError:
+                raise MatchTimeout(f"the regex {self.rule.regex!r} took more than {timeout:g}s on this item") from None
             if hit_regex is None:
                 return None
             found_regex = hit_regex.group(0)[:200]
@@ -148,10 +170,32 @@ def compile_rule(rule: Rule | None) -> Matcher:
         _alternation(rule.any),
         tuple(re.compile(_term_pattern(t)) for t in rule.all),
         _alternation(rule.none),
-        re.compile(rule.regex, re.IGNORECASE) if rule.regex else None,
+        regex.compile(rule.regex, regex.IGNORECASE | regex.VERSION0) if rule.regex else None,
     )
 
 
 def matches(rule: Rule | None, text: str) -> MatchResult | None:
     """`compile_rule(rule).match(text)`."""
     return compile_rule(rule).match(text)
+
+
+class TimedMatcher:
+    """`compile_rule(rule).match` for the items of one document: each regex search gets at most
+    `per_item` seconds, and all of them together `budget`; once it is spent, the items left are not
+    searched (MatchTimeout at once). Items the terms already rule out cost the regex nothing."""
+
+    def __init__(self, rule: Rule | None, *, per_item: float = REGEX_TIMEOUT, budget: float = REGEX_BUDGET) -> None:
+        self._matcher = compile_rule(rule)
+        self._per_item = per_item
+        self._left = budget
+
+    def __call__(self, text: str) -> MatchResult | None:
+        if self._matcher._regex is None:
+            return self._matcher.match(text)
+        if self._left <= 0:
+            raise MatchTimeout("the regex used up its time for this document; the rest of its items were not searched")
+        started = time.perf_counter()
+        try:
+            return self._matcher.match(text, timeout=min(self._per_item, self._left))
+        finally:
+            self._left -= time.perf_counter() - started
