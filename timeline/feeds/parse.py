@@ -124,7 +124,11 @@ def base_url(headers: Mapping[str, str], url: str) -> str:
 
 def _rs_may_read(body: bytes, headers: Mapping[str, str]) -> bool:
     """Whether feedparser-rs can read `body` as well as feedparser (see the module's docstring)."""
-    if b"xml:base" in body or _BASE64.search(body) or _C1.search(body) or _FEEDPARSER_ONLY.search(body):
+    if b"xml:base" in body or (b"base64" in body and _BASE64.search(body)):
+        return False
+    if (b"&#" in body or b"\xc2" in body) and _C1.search(body):
+        return False
+    if (b"<body" in body or b":body" in body or b"fullitem" in body) and _FEEDPARSER_ONLY.search(body):
         return False
     charset = _charset(headers)
     return charset is None or (charset in _UTF8 and _utf8(body))

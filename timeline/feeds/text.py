@@ -20,7 +20,6 @@ from alerts.message import clean
 __all__ = ["clean", "looks_like_html", "plain", "scrub_char_refs"]
 
 _TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
 _CLOSE_TAG = re.compile(r"</(\w+)>")
 _ANY_TAG = re.compile(r"</?(\w+)")
 _ENTITY = re.compile(r"&#?\w+;")
@@ -143,7 +142,7 @@ def plain(fragment: str) -> str:
         fragment = _TAG.sub(" ", fragment)
     if "&" in fragment:
         fragment = html.unescape(fragment)
-    return _SPACE.sub(" ", fragment).strip()
+    return " ".join(fragment.split())
 
 
 def looks_like_html(text: str) -> bool:
