@@ -175,7 +175,7 @@ def test_the_corpus_stores_the_same_entries_through_feedparser_rs_as_through_fee
     oracle: dict[str, Document] = {}
     for path in sorted(p for p in corpus.rglob("*.xml") if p.is_file()):
         relative = path.relative_to(corpus).as_posix()
-        headers = {name: value for name, value in _HEADER.findall(path.read_bytes()[:2000].decode("latin-1"))}
+        headers = dict(_HEADER.findall(path.read_bytes()[:2000].decode("latin-1")))
         headers.pop("Status", None)
         url = "http://localhost:8097/tests/" + relative
         document = parse_document(path.read_bytes(), headers, url)
