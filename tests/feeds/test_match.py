@@ -97,7 +97,7 @@ def test_words_match_whole(word: str, glue: str) -> None:
     assert matches(rule, f"{glue}{word}") is None
 
 
-def _reference(rule: Rule, text: str) -> str | None | bool:
+def _reference(rule: Rule, text: str) -> str | bool | None:
     """The rule's `any` verdict by the first implementation: one regex alternation over the words
     (the term found first wins, the first listed of those found at the same place)."""
     folded = " ".join(re.findall(r"\w+", fold(text)))
