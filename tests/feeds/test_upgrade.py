@@ -30,7 +30,8 @@ def test_the_migration_marks_entries_already_stored_as_scheme_1(tmp_path: Path) 
         with engine.begin() as conn:
             conn.execute(
                 text(
-                    "INSERT INTO feeds (id, url, name, active, interval_seconds, timeout_seconds, max_bytes, milestones,"
+                    "INSERT INTO feeds (id, url, name, active, interval_seconds, timeout_seconds, max_bytes,"
+                    " milestones,"
                     " tags, notify_backlog, notify_updates, next_poll_at, status, consecutive_failures, backlog_done,"
                     " created_at, updated_at) VALUES ('f', 'http://example.com/', 'F', 1, 900, 20, 1000, '[]', '[]',"
                     " 0, 0, '2026-03-01 00:00:00', 'ok', 0, 1, '2026-03-01 00:00:00', '2026-03-01 00:00:00')"

@@ -134,6 +134,30 @@ def _link(value: str | None, base: str | None) -> str | None:
     return clean(link)[:LINK_CHARS]
 
 
+def _body(summary_html: str, content_html: str) -> str:
+    """The plain text of the summary, and of the content when it says more."""
+    body = plain(summary_html)
+    if content_html and content_html != summary_html:
+        return f"{body} {plain(content_html)}" if body else plain(content_html)
+    return body
+
+
+def _identity(raw: RawItem, given: str | None, link: str | None, hashed: tuple[str, ...]) -> tuple[str, str | None]:
+    """(identity, the identity the first scheme gave the item, where it differs). `hashed` is
+    (title, date, plain text): what identifies an item with no guid and no link."""
+    guid = clean(raw.guid.strip())[:IDENTITY_CHARS] if raw.guid else ""
+    if given is not None:
+        identity, alias = given[:IDENTITY_CHARS], guid or None
+    elif guid or link:
+        identity, alias = (guid or link or "")[:IDENTITY_CHARS], None
+    else:
+        # Of the plain text, so that both parsers agree; the first scheme hashed the summary as the
+        # parser gave it, kept as the alias.
+        identity = "hash:" + sha1("\x1f".join(hashed))
+        alias = "hash:" + sha1("\x1f".join((*hashed[:2], raw.summary or "")))
+    return identity, alias if alias != identity else None
+
+
 def normalise(raw: RawItem, base: str | None = None, identity: str | None = None) -> ParsedEntry:
     """One item as stored. `base` resolves a relative link; `identity` overrides the usual one
     (`assign_identities` sets it for repeated guids). May raise on a value no parser should give:
@@ -142,35 +166,19 @@ def normalise(raw: RawItem, base: str | None = None, identity: str | None = None
     link = _link(raw.link, base)
     summary_html = _html(raw.summary, raw.summary_html)
     content_html = _html(raw.content, raw.content_html)
-    published = raw.published
-    date_text = published.isoformat() if published else clean(raw.date_text or "")
-    body = plain(summary_html)
-    if content_html and content_html != summary_html:
-        body = f"{body} {plain(content_html)}" if body else plain(content_html)
-    guid = clean(raw.guid.strip())[:IDENTITY_CHARS] if raw.guid else ""
-    text = clean(((title or "") + "\n" + body)[:MATCH_CHARS])
-    alias = None
-    if identity is not None:
-        alias = guid or None
-    elif guid or link:
-        identity = guid or link
-    else:
-        # Of the plain text, so that both parsers agree; the first scheme hashed the summary as the
-        # parser gave it, kept as the alias.
-        identity = "hash:" + sha1("\x1f".join((title or "", date_text, text)))
-        alias = "hash:" + sha1("\x1f".join((title or "", date_text, raw.summary or "")))
-    assert identity is not None
-    identity = identity[:IDENTITY_CHARS]
+    date_text = raw.published.isoformat() if raw.published else clean(raw.date_text or "")
+    text = clean(((title or "") + "\n" + _body(summary_html, content_html))[:MATCH_CHARS])
+    found, alias = _identity(raw, identity, link, (title or "", date_text, text))
     return ParsedEntry(
-        identity=identity,
-        identity_hash=sha1(identity),
+        identity=found,
+        identity_hash=sha1(found),
         content_hash=sha1("\x1f".join((title or "", link or "", date_text, text))),
         title=title,
         link=link,
-        published=published,
+        published=raw.published,
         summary=_summary(summary_html or content_html),
         text=text,
-        alias_hash=sha1(alias) if alias and alias != identity else None,
+        alias_hash=sha1(alias) if alias else None,
     )
 
 

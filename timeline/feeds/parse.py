@@ -33,7 +33,7 @@ import feedparser_rs
 
 from timeline.feeds import jsonfeed
 from timeline.feeds.items import ParsedEntry, RawItem, Skipped, normalise_items
-from timeline.feeds.readers import raw_item
+from timeline.feeds.readers import Ambiguous, raw_item
 from timeline.feeds.text import clean, scrub_char_refs
 
 MAX_ENTRIES = 10_000
@@ -59,6 +59,8 @@ _FEEDPARSER_ONLY = re.compile(rb"<(?:\w+:)?(?:body|fullitem)[\s>]")
 """Elements feedparser reads as an item's content and feedparser-rs ignores: XHTML `<body>` in RSS,
 `<fullitem>`."""
 _TEXT_TYPES = frozenset({"text", "html", "xhtml", "text/plain", "text/html", "application/xhtml+xml"})
+_HTML_TITLE = re.compile(rb"title\s[^>]*type\s*=\s*[\"'](?:html|text/html)[\"']")
+"""An Atom title declaring HTML: feedparser-rs says `text/html` of those and of titles with no type."""
 _ITEM = re.compile(rb"<(?:\w+:)?(?:item|entry)[\s>]")
 
 
@@ -158,7 +160,8 @@ def _with_rs(body: bytes, url: str) -> Document | None:
     atom = version.startswith("atom")
     if atom and any(_binary(entry) for entry in parsed.entries):
         return None
-    raws = [raw_item(entry, guess_html=not atom) for entry in parsed.entries]
+    meaning: Ambiguous = ("html" if _HTML_TITLE.search(body) else "text") if atom else "guess"
+    raws = [raw_item(entry, title_html=meaning) for entry in parsed.entries]
     if b"dcterms:" in body and any(raw.published is None for raw in raws):
         return None  # feedparser reads Dublin Core Terms dates
     if atom:
@@ -197,7 +200,7 @@ def _with_feedparser(body: bytes, headers: Mapping[str, str], url: str) -> Docum
         detail = f": {reason}" if reason else ""
         kind = "an empty body" if not body.strip() else "not a feed"
         return Document(error=clean(f"{kind} (RSS, Atom or JSON Feed expected){detail}")[:500], parser="feedparser")
-    raws = [raw_item(entry, guess_html=False) for entry in entries[:MAX_ENTRIES]]
+    raws = [raw_item(entry) for entry in entries[:MAX_ENTRIES]]
     return _document(raws, [], url, parsed.get("feed", {}).get("title"), version, "feedparser")
 
 

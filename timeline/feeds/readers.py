@@ -1,9 +1,10 @@
 """What feedparser-rs and feedparser read of an item, as `RawItem`s: the two parsers' results differ
 in shape (attributes and objects against dictionaries), not in what is kept of them.
 
-Both report a title's format: Atom declares it; for RSS, feedparser guesses (plain text, unless it
-looks like HTML) while feedparser-rs calls every RSS title HTML, so the same guess is made here
-(`timeline.feeds.text.looks_like_html`).
+Both report a title's format: Atom declares it (text when it does not say); for RSS, feedparser
+guesses (plain text, unless it looks like HTML). feedparser-rs calls every RSS title HTML, so the
+same guess is made here (`timeline.feeds.text.looks_like_html`); it also calls an Atom title with
+no `type` HTML, so the document's bytes tell (`timeline.feeds.parse`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ import calendar
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from timeline.feeds.items import RawItem
 from timeline.feeds.text import looks_like_html
-
-_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 
 
 def _str(value: Any) -> str | None:
@@ -65,20 +64,34 @@ def _published(entry: Any) -> tuple[datetime | None, str | None]:
     return None, _str(_field(entry, "published")) or _str(_field(entry, "updated"))
 
 
-def raw_item(entry: Any, *, guess_html: bool) -> RawItem:
-    """One parsed entry (feedparser's or feedparser-rs's) as a RawItem. `guess_html`: decide
-    whether the title is HTML from its text (RSS read by feedparser-rs), not from its declared type."""
+Ambiguous = Literal["html", "guess", "text"]
+"""What a declared `text/html` means: HTML (feedparser says what was written), a guess from the
+text (feedparser-rs on RSS), or text (feedparser-rs on an Atom document none of whose titles
+declares HTML: it says `text/html` of a title with no `type`, which RFC 4287 says is text)."""
+
+
+def _title_is_html(title: str | None, declared: str | None, ambiguous: Ambiguous) -> bool:
+    if declared == "application/xhtml+xml":
+        return True
+    if declared not in ("text/html", "html"):
+        return False
+    if ambiguous == "guess":
+        return title is not None and looks_like_html(title)
+    return ambiguous == "html"
+
+
+def raw_item(entry: Any, *, title_html: Ambiguous = "html") -> RawItem:
+    """One parsed entry (feedparser's or feedparser-rs's) as a RawItem; `title_html` says what a
+    title declared `text/html` is (see `Ambiguous`)."""
     title, title_type = _detail(entry, "title")
     summary, summary_type = _detail(entry, "summary")
     content, content_html = _content(entry)
     published, date_text = _published(entry)
-    guessed = title is not None and looks_like_html(title)
-    title_html = guessed if guess_html else title_type in _HTML_TYPES
     return RawItem(
         guid=_str(_field(entry, "id")),
         link=_str(_field(entry, "link")),
         title=title,
-        title_html=title_html,
+        title_html=_title_is_html(title, title_type, title_html),
         summary=summary,
         summary_html=summary_type != "text/plain",
         content=content,
