@@ -9,10 +9,16 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Engine, select
 
-from tests.feeds.builders import Item, rss
+from tests.feeds.builders import Item, add_feeds, rss, spec
+from tests.feeds.conftest import NOW
 from tests.feeds.server import LocalServer, static
+from timeline.feeds.ingest import ENTRIES
+from timeline.feeds.match import Rule
 from timeline.feeds.parse import MAX_ENTRIES, Document, parse_document
+from timeline.feeds.poll import poll_due
+from timeline.settings import Settings
 
 DOCUMENTS = Path(__file__).parent / "documents"
 URL = "https://news.example.org/feed.json"
@@ -223,3 +229,27 @@ def test_any_item_text_is_read_or_refused_never_raised(shape: str, text: str) ->
     document = parse_document(body, {}, URL)
     for entry in document.entries:
         assert "\x00" not in (entry.title or "") and "\x00" not in entry.text
+
+
+def test_a_json_feed_is_polled_matched_and_notified_like_rss(
+    sqlite_engine: Engine, settings: Settings, server: LocalServer
+) -> None:
+    body = (DOCUMENTS / "jsonfeed-1.1.json").read_bytes()
+    url = server.route("/feed.json", static(body, headers={"Content-Type": "application/feed+json"}))
+    add_feeds(sqlite_engine, spec("json", url, Rule(any=("data centre",)), notify_backlog=True))
+    poll = poll_due(sqlite_engine, settings, NOW).feeds[0]
+    assert (poll.status, poll.new, poll.matched, len(poll.notices), poll.skipped) == ("ok", 4, 1, 1, 1)
+    assert "application/feed+json" in server.hits_of("/feed.json")[0].headers["Accept"]
+    with sqlite_engine.connect() as conn:
+        links = set(conn.execute(select(ENTRIES.c.link)).scalars())
+    assert server.url("/2026/iowa") in links  # relative to where it was fetched from
+
+
+def test_a_polled_document_whose_text_is_a_url_fetches_nothing_more(
+    sqlite_engine: Engine, settings: Settings, server: LocalServer
+) -> None:
+    target = server.route("/target.xml", static(rss(Item("Fetched", guid="f"))))
+    add_feeds(sqlite_engine, spec("url", server.route("/url.xml", static(target.encode()))))
+    poll = poll_due(sqlite_engine, settings, NOW).feeds[0]
+    assert poll.status == "error" and (poll.error or "").startswith("not a feed")
+    assert len(server.hits_of("/url.xml")) == 1 and server.hits_of("/target.xml") == []

@@ -156,14 +156,22 @@ class Writer:
         save_state(conn, feed, state, self.now, backlog_done=feed.backlog_done or stored)
         notices: list[str] = []
         counts = None
+        skipped = list(done.document.skipped) if done.document is not None else []
         if stored and plan is not None:
             counts = apply_plan(conn, feed, plan, self.now, self.milestones)
             notices.extend(counts.notices)
-            for skipped in plan.skipped:
-                log.warning("feed %s: item %d skipped: %s", feed.id, skipped.position, skipped.reason)
-        if done.document is not None:
-            for skipped in done.document.skipped:
-                log.warning("feed %s: item %d left out: %s", feed.id, skipped.position, skipped.reason)
+            skipped += plan.skipped
+        if skipped:
+            first = skipped[0]
+            many = f"{len(skipped)} items were" if len(skipped) > 1 else "1 item was"
+            log.warning(
+                "feed %s: %s left out or left unmatched; item %d: %s",
+                feed.id,
+                many,
+                first.position + 1,
+                first.reason,
+                extra={"feed": feed.id},
+            )
         health = []
         if decision.failing and state.failing_since is not None:
             health.append(
