@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from fnmatch import fnmatchcase
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -60,15 +62,19 @@ def list_notices(
     conn: Connection,
     *,
     type_: str | None = None,
+    types: Sequence[str] | None = None,
     since: datetime | None = None,
     subject: str | None = None,
     before_id: int | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """Notices newest first, filtered; `before_id` is the cursor of the next page."""
+    """Notices newest first, filtered (`type_` one type, `types` any of several); `before_id` is the
+    cursor of the next page."""
     query = select(NOTICES).order_by(NOTICES.c.id.desc()).limit(limit)
     if type_:
         query = query.where(NOTICES.c.type == type_)
+    if types is not None:
+        query = query.where(NOTICES.c.type.in_(types))
     if since:
         query = query.where(NOTICES.c.created_at >= since)
     if subject:
@@ -76,3 +82,10 @@ def list_notices(
     if before_id:
         query = query.where(NOTICES.c.id < before_id)
     return [notice_view(row) for row in conn.execute(query)]
+
+
+def notice_types(conn: Connection, patterns: Sequence[str]) -> list[str]:
+    """The notice types stored so far that match any of `patterns`: globs, matched as subscriptions
+    match them (`milestone.*`, `*.due`, `feed.item_matched`; case-sensitive)."""
+    stored = conn.execute(select(NOTICES.c.type).distinct()).scalars()
+    return sorted(t for t in stored if any(fnmatchcase(t, p) for p in patterns))

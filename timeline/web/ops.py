@@ -36,13 +36,19 @@ def readiness(service: Service, scheduler: Any) -> dict[str, str]:
     error = service.config.error
     checks["config"] = f"not applied: {error}" if error is not None else "ok"
     if scheduler is not None:
-        checks["scheduler"] = "ok" if scheduler.running else "not running"
+        stalls = scheduler.health()
+        if not scheduler.running:
+            checks["scheduler"] = "not running"
+        elif stalls:
+            checks["scheduler"] = "stalled: " + "; ".join(s.describe() for s in stalls)
+        else:
+            checks["scheduler"] = "ok"
     return checks
 
 
 @router.get(
     "/readyz",
-    summary="Ready to serve: database reachable, config applied, scheduler running (when attached)",
+    summary="Ready to serve: database reachable, config applied, scheduler running and keeping up (when attached)",
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "Not ready; each failing check says why"}},
 )
