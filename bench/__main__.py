@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 Row = tuple[str, float, float, float]
-ORDER = ("scan", "config", "feeds", "delivery", "workers")
+ORDER = ("scan", "config", "feeds", "ingest", "delivery", "workers")
 
 
 def modules() -> list[str]:
