@@ -1,16 +1,25 @@
-"""Read models shared by the CLI and the HTTP API: milestones and notices as JSON-able dicts."""
+"""Read models shared by the CLI and the HTTP API: milestones, notices and evidence as JSON-able dicts.
+
+The HTTP routes call these (and `timeline.store`) rather than building queries of their own.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from alerts.notices import NOTICES, about
 from timeline.dates import Window
+from timeline.feeds.ingest import ENTRIES, EVIDENCE, Evidence
+from timeline.feeds.store import FEEDS
 from timeline.rules import iso
-from timeline.store import to_def
+from timeline.store import changes_of, to_def
+
+_CHUNK = 500
 
 
 def _window(w: Window) -> dict[str, str]:
@@ -44,6 +53,29 @@ def milestone_view(row: Any, now: datetime) -> dict[str, Any]:
     }
 
 
+def change_view(change: Any) -> dict[str, Any]:
+    return {
+        "id": change.id,
+        "kind": change.kind,
+        "at": iso(change.at),
+        "slip_days": change.slip_days,
+        "before": change.before,
+        "after": change.after,
+    }
+
+
+def milestone_detail(conn: Connection, row: Any, now: datetime, *, evidence_limit: int) -> dict[str, Any]:
+    """A milestone with its change history, its 50 latest notices and its `evidence_limit` newest
+    pieces of evidence (`evidence_total` says how many there are: the rest is paged by `evidence_page`)."""
+    view = milestone_view(row, now)
+    view["changes"] = [change_view(c) for c in changes_of(conn, [row.id])]
+    view["notices"] = list_notices(conn, subject=row.id, limit=50)
+    newest = newest_evidence(conn, [row.id], per_milestone=evidence_limit)[row.id]
+    view["evidence"] = newest.items
+    view["evidence_total"] = newest.total
+    return view
+
+
 def notice_view(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -56,7 +88,7 @@ def notice_view(row: Any) -> dict[str, Any]:
     }
 
 
-def list_notices(
+def notice_rows(
     conn: Connection,
     *,
     type_: str | None = None,
@@ -64,8 +96,8 @@ def list_notices(
     subject: str | None = None,
     before_id: int | None = None,
     limit: int = 100,
-) -> list[dict[str, Any]]:
-    """Notices newest first, filtered; `before_id` is the cursor of the next page."""
+) -> list[Any]:
+    """Notice rows newest first, filtered; `before_id` is the cursor of the next page."""
     query = select(NOTICES).order_by(NOTICES.c.id.desc()).limit(limit)
     if type_:
         query = query.where(NOTICES.c.type == type_)
@@ -75,4 +107,90 @@ def list_notices(
         query = query.where(about(subject))
     if before_id:
         query = query.where(NOTICES.c.id < before_id)
-    return [notice_view(row) for row in conn.execute(query)]
+    return list(conn.execute(query))
+
+
+def list_notices(
+    conn: Connection,
+    *,
+    type_: str | None = None,
+    since: datetime | None = None,
+    subject: str | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Notices newest first, filtered, as dicts (see `notice_rows`)."""
+    rows = notice_rows(conn, type_=type_, since=since, subject=subject, before_id=before_id, limit=limit)
+    return [notice_view(row) for row in rows]
+
+
+def evidence_view(e: Evidence) -> dict[str, Any]:
+    """A piece of evidence as the API shows it (instants in the `...Z` form)."""
+    return e.as_dict() | {
+        "feed": e.feed_name,
+        "published": iso(e.published) if e.published is not None else None,
+        "matched_at": iso(e.matched_at),
+    }
+
+
+@dataclass(frozen=True)
+class EvidencePage:
+    """Some of a milestone's evidence, newest first, and how much it has in all."""
+
+    items: list[dict[str, Any]]
+    total: int
+
+
+_COLUMNS = (
+    EVIDENCE.c.milestone_id,
+    EVIDENCE.c.feed_id,
+    FEEDS.c.name,
+    ENTRIES.c.title,
+    ENTRIES.c.link,
+    ENTRIES.c.published_at,
+    ENTRIES.c.summary,
+    EVIDENCE.c.rule,
+    EVIDENCE.c.matched_at,
+)
+_NEWEST_FIRST = (EVIDENCE.c.matched_at.desc(), ENTRIES.c.published_at.desc(), EVIDENCE.c.id.desc())
+
+
+def _joined(*columns: Any) -> Any:
+    return (
+        select(*columns)
+        .select_from(EVIDENCE)
+        .join(ENTRIES, ENTRIES.c.id == EVIDENCE.c.entry_id)
+        .join(FEEDS, FEEDS.c.id == EVIDENCE.c.feed_id)
+    )
+
+
+def _totals(conn: Connection, milestone_ids: Sequence[str]) -> dict[str, int]:
+    query = _joined(EVIDENCE.c.milestone_id, func.count()).where(EVIDENCE.c.milestone_id.in_(list(milestone_ids)))
+    return dict(conn.execute(query.group_by(EVIDENCE.c.milestone_id)).all())
+
+
+def evidence_page(conn: Connection, milestone_id: str, *, limit: int, offset: int = 0) -> EvidencePage:
+    """`limit` pieces of a milestone's evidence from the `offset`-th newest, and its total."""
+    query = _joined(*_COLUMNS).where(EVIDENCE.c.milestone_id == milestone_id).order_by(*_NEWEST_FIRST)
+    rows = conn.execute(query.limit(limit).offset(offset)).all()
+    total = _totals(conn, [milestone_id]).get(milestone_id, 0)
+    return EvidencePage([evidence_view(Evidence(*row)) for row in rows], total)
+
+
+def newest_evidence(conn: Connection, milestone_ids: Sequence[str], *, per_milestone: int) -> dict[str, EvidencePage]:
+    """The `per_milestone` newest pieces of evidence of each milestone (every id is a key), with totals:
+    one milestone with 10,000 matched items costs no more to show than one with ten."""
+    found: dict[str, EvidencePage] = {}
+    ids = list(dict.fromkeys(milestone_ids))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        rank = func.row_number().over(partition_by=EVIDENCE.c.milestone_id, order_by=_NEWEST_FIRST).label("rank")
+        ranked = _joined(*_COLUMNS, rank).where(EVIDENCE.c.milestone_id.in_(chunk)).subquery()
+        query = select(*[ranked.c[c.name] for c in _COLUMNS])
+        query = query.where(ranked.c.rank <= per_milestone).order_by(ranked.c.milestone_id, ranked.c.rank)
+        items: dict[str, list[dict[str, Any]]] = {mid: [] for mid in chunk}
+        for row in conn.execute(query):
+            items[row[0]].append(evidence_view(Evidence(*row)))
+        totals = _totals(conn, chunk)
+        found.update({mid: EvidencePage(items[mid], totals.get(mid, 0)) for mid in chunk})
+    return found

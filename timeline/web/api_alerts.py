@@ -9,6 +9,7 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import Engine
@@ -21,8 +22,9 @@ from timeline.db import write_transaction
 from timeline.rules import iso
 from timeline.service import Service
 from timeline.web.api_milestones import date_bound
-from timeline.web.auth import Reader, Writer, service_of
+from timeline.web.auth import Reader, Writer, bearer_token, is_writer, service_of, settings_of
 from timeline.web.errors import ApiError
+from timeline.web.links import link
 from timeline.web.schemas import DATE_TEXT, error_responses
 from timeline.web.schemas_alerts import (
     DeliveryDetailOut,
@@ -62,6 +64,29 @@ def _view(view: Any) -> dict[str, Any]:
     return {f.name: _plain(getattr(view, f.name)) for f in dataclasses.fields(view)}
 
 
+def masked_url(url: str) -> str:
+    """`url` with only its scheme, host and port showing: the path, query and any user or password
+    masked (`https://hooks.slack.com/***`). A Slack or Discord webhook URL's path is its credential."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return "***"
+    if ":" in host:
+        host = f"[{host}]"
+    hidden = bool(parts.path.strip("/") or parts.query or parts.fragment or parts.username)
+    return f"{parts.scheme}://{host}{port}/{'***' if hidden else ''}"
+
+
+def _subscription(view: subscriptions.SubscriptionView, request: Request) -> dict[str, Any]:
+    """A subscription as shown to this caller: the target URL in full only to holders of the write token."""
+    shown = _view(view)
+    if not is_writer(settings_of(request), bearer_token(request.headers.get("authorization"))):
+        shown["url"] = masked_url(view.url)
+    return shown
+
+
 def _with_secret(created: subscriptions.WithSecret) -> dict[str, Any]:
     return _view(created.subscription) | {"secret": created.secret}
 
@@ -80,37 +105,42 @@ def create_subscription(
 ) -> dict[str, Any]:
     with write_transaction(service.engine) as conn:
         created = subscriptions.create_subscription(conn, service.alerts, utcnow(), **body.model_dump())
-    response.headers["Location"] = str(request.url_for("get_subscription", subscription_id=created.subscription.id))
+    response.headers["Location"] = link(
+        service.settings, f"api/subscriptions/{quote(created.subscription.id, safe='')}"
+    )
     return _with_secret(created)
 
 
 @router.get(
     "/subscriptions",
     tags=["subscriptions"],
-    summary="List subscriptions (without their secrets)",
+    summary="List subscriptions (without their secrets; target URLs masked without the write token)",
     response_model=list[SubscriptionOut],
     responses=error_responses(401, 422),
     dependencies=[Reader],
 )
 def list_subscriptions(
     service: ServiceDep,
+    request: Request,
     active: Annotated[bool | None, Query(description="Only active (true) or inactive (false) ones")] = None,
 ) -> list[dict[str, Any]]:
     with service.engine.connect() as conn:
-        return [_view(s) for s in subscriptions.list_subscriptions(conn, active=active)]
+        found = subscriptions.list_subscriptions(conn, active=active)
+    return [_subscription(s, request) for s in found]
 
 
 @router.get(
     "/subscriptions/{subscription_id}",
     tags=["subscriptions"],
-    summary="One subscription (without its secret)",
+    summary="One subscription (without its secret; its target URL masked without the write token)",
     response_model=SubscriptionOut,
     responses=error_responses(401, 404, 422),
     dependencies=[Reader],
 )
-def get_subscription(service: ServiceDep, subscription_id: SubscriptionId) -> dict[str, Any]:
+def get_subscription(service: ServiceDep, subscription_id: SubscriptionId, request: Request) -> dict[str, Any]:
     with service.engine.connect() as conn:
-        return _view(subscriptions.get_subscription(conn, subscription_id))
+        found = subscriptions.get_subscription(conn, subscription_id)
+    return _subscription(found, request)
 
 
 @router.patch(
