@@ -18,7 +18,7 @@ from alerts import deliveries, subscriptions
 from alerts.config import AlertsConfig
 from alerts.delivery import PingResult
 from alerts.sqltypes import utcnow
-from timeline.db import write_transaction
+from timeline.db import serialise, write_transaction
 from timeline.rules import iso
 from timeline.service import Service
 from timeline.web.api_milestones import date_bound
@@ -47,6 +47,8 @@ ServiceDep = Annotated[Service, Depends(service_of)]
 SubscriptionId = Annotated[str, Path(max_length=200, description="The subscription's id")]
 DeliveryId = Annotated[int, Path(ge=1, le=2**62, description="The delivery's id")]
 _CURSOR = re.compile(r"^[0-9]{1,18}$")
+ROTATION_LOCK = 7_140_003
+"""The PostgreSQL advisory lock that serialises secret rotations (beside timeline.db's 7_140_001 and 7_140_002)."""
 
 
 def _plain(value: Any) -> Any:
@@ -208,6 +210,9 @@ async def test_subscription(request: Request, service: ServiceDep, subscription_
 )
 def rotate_secret(service: ServiceDep, subscription_id: SubscriptionId) -> dict[str, Any]:
     with write_transaction(service.engine) as conn:
+        # One rotation at a time (on PostgreSQL; SQLite's write lock does it already): two rotations
+        # reading the same secret would each hand out a new one, and only the later would sign.
+        serialise(conn, ROTATION_LOCK)
         return _with_secret(subscriptions.rotate_secret(conn, service.alerts, subscription_id, utcnow()))
 
 
