@@ -30,6 +30,12 @@ ASSET_TYPES = {
     "favicon.png": "image/png",
 }
 _TITLE = "timeline-alerts API"
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'"
+)
+"""What the docs pages may load: this server's files only (ReDoc would fetch its logo from a CDN)."""
 
 
 def _schema_url(request: Request) -> str:
@@ -45,24 +51,28 @@ def openapi(request: Request) -> JSONResponse:
 
 @router.get("/docs", include_in_schema=False, dependencies=[ExportReader])
 def swagger(request: Request) -> HTMLResponse:
-    return get_swagger_ui_html(
+    page = get_swagger_ui_html(
         openapi_url=_schema_url(request),
         title=_TITLE,
         swagger_js_url="docs-assets/swagger-ui-bundle.js",
         swagger_css_url="docs-assets/swagger-ui.css",
         swagger_favicon_url="docs-assets/favicon.png",
     )
+    page.headers["Content-Security-Policy"] = CSP
+    return page
 
 
 @router.get("/redoc", include_in_schema=False, dependencies=[ExportReader])
 def redoc(request: Request) -> HTMLResponse:
-    return get_redoc_html(
+    page = get_redoc_html(
         openapi_url=_schema_url(request),
         title=_TITLE,
         redoc_js_url="docs-assets/redoc.standalone.js",
         redoc_favicon_url="docs-assets/favicon.png",
         with_google_fonts=False,
     )
+    page.headers["Content-Security-Policy"] = CSP
+    return page
 
 
 @router.get("/docs-assets/{name}", include_in_schema=False)
