@@ -8,6 +8,7 @@ sends a few bytes of it, and the answer must come without the rest.
 from __future__ import annotations
 
 import json
+import re
 import socket
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.web.conftest import READ_TOKEN, TOKEN, WRITE, serving
+from timeline.web.api_alerts import masked_url
 from timeline.web.edges import MAX_BODY_BYTES, MAX_JSON_DEPTH, nests_deeper_than
 from timeline.web.schemas import MAX_ATTRIBUTES_BYTES
 
@@ -237,3 +239,23 @@ def test_without_a_public_url_links_point_at_the_listen_address(make_client):
     client = make_client(host="0.0.0.0", port=8123)
     created = client.post("/api/milestones", json=NEW, headers=WRITE | {"Host": "evil.example"})
     assert created.headers["location"] == "http://0.0.0.0:8123/api/milestones/edge"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://hooks.slack.com/services/T0/B0/XYZ", "https://hooks.slack.com/***"),
+        ("https://user:pw@example.org:8443/?token=abc", "https://example.org:8443/***"),
+        ("http://[::1]:9/hook#frag", "http://[::1]:9/***"),
+        ("https://example.org", "https://example.org/"),
+        ("https://example.org:99999/x", "***"),
+    ],
+)
+def test_a_masked_url_keeps_scheme_host_and_port_only(url, shown):
+    assert masked_url(url) == shown
+
+
+@given(st.text(max_size=200))
+def test_masking_never_raises_and_never_shows_a_path(text):
+    shown = masked_url(text)
+    assert shown == "***" or re.fullmatch(r"[^/]*://[^/]*/(\*\*\*)?", shown), shown
