@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import delivery, feeds, scan, workers
+from bench import delivery, evidence, feeds, scan, workers
 from bench.feeds import generate_feed, local_server
 from tests.conftest import require_pg
 
@@ -21,6 +21,10 @@ def _sane(rows: list[tuple[str, float, float, float]]) -> None:
 
 def test_due_scan_benchmark_runs() -> None:
     _sane(scan.run(total=2_000, due=10))
+
+
+def test_evidence_benchmark_runs() -> None:
+    _sane(evidence.run(sentences=20, size=20_000, rounds=1))
 
 
 def test_delivery_benchmark_runs() -> None:

@@ -62,5 +62,5 @@ def setup_logging(level: str, *, json_output: bool | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("apscheduler", "alembic"):
+    for noisy in ("alembic",):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -6,6 +6,8 @@ milestones and the notices already in the database (read only, if the database e
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from alerts.notices import NOTICES, NewNotice
 from timeline import rules
 from timeline.config.milestones import MilestoneDef
 from timeline.db import make_engine
+from timeline.humanize import instant, plural
 from timeline.settings import Settings
 from timeline.store import MILESTONES
 
@@ -36,14 +39,58 @@ def _known(settings: Settings, ids: list[str]) -> tuple[set[str], dict[str, date
         engine.dispose()
 
 
-def preview(
-    settings: Settings, milestones: list[MilestoneDef], start: datetime, end: datetime
-) -> list[tuple[datetime, NewNotice]]:
-    """Each notice the scan would create in `[start, end)`, with the instant it would be created."""
+@dataclass(frozen=True)
+class Preview:
+    """The notices the scan would create, each with the instant it would create it, in time order;
+    and the milestones whose preview starts later than the `start` asked for, with when."""
+
+    start: datetime
+    planned: list[tuple[datetime, NewNotice]]
+    starts_later: list[tuple[str, datetime]]
+
+    def __iter__(self) -> Iterator[tuple[datetime, NewNotice]]:
+        return iter(self.planned)
+
+    def notes(self) -> list[str]:
+        """What a person should know about where the preview starts, in plain words."""
+        if not self.starts_later:
+            return []
+        by_date: dict[datetime, list[str]] = {}
+        for mid, at in self.starts_later:
+            by_date.setdefault(at, []).append(mid)
+        why = (
+            "what came due before a milestone was first synced is history, not sent "
+            "(TIMELINE_NOTIFY_PAST=true sends it)"
+        )
+        count = len(self.starts_later)
+        if len(by_date) == 1:
+            (at,) = by_date
+            who = "this milestone was" if count == 1 else f"these {count} milestones were"
+            return [f"Asked from {instant(self.start)}; shown from {instant(at)}, when {who} first synced: {why}."]
+        lines = [
+            f"Asked from {instant(self.start)}; {plural(count, 'milestone')} shown from when each was first "
+            f"synced: {why}."
+        ]
+        for at in sorted(by_date):
+            ids = by_date[at]
+            shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+            lines.append(f"  from {instant(at)}: {shown}")
+        return lines
+
+
+def preview(settings: Settings, milestones: list[MilestoneDef], start: datetime, end: datetime) -> Preview:
+    """Each notice the scan would create in `[start, end)`, with the instant it would be created.
+
+    A milestone already in the database is previewed from when it was first synced if that is later
+    than `start` (before, the service did not know it; the stages that began earlier are history
+    unless `notify_past`), and listed in `starts_later`."""
     sent, known = _known(settings, [m.id for m in milestones])
     planned: list[tuple[datetime, NewNotice]] = []
+    later: list[tuple[str, datetime]] = []
     for m in milestones:
         since = known.get(m.id, start)
+        if since > start and not settings.notify_past:
+            later.append((m.id, since))
         moment: datetime | None = start
         while moment is not None and moment < end:
             decision = rules.decide(m, sent, moment, since, settings.notify_past)
@@ -51,4 +98,4 @@ def preview(
                 sent.add(notice.key)
                 planned.append((moment, notice))
             moment = decision.next_check_at
-    return sorted(planned, key=lambda item: (item[0], item[1].key))
+    return Preview(start, sorted(planned, key=lambda item: (item[0], item[1].key)), later)

@@ -104,7 +104,9 @@ class Settings(BaseSettings):
             return None
         parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-            raise ValueError("use the address people open, like https://timeline.example.org or http://host:8000/prefix")
+            raise ValueError(
+                "use the address people open, like https://timeline.example.org or http://host:8000/prefix"
+            )
         return value.strip().rstrip("/")
 
     @property

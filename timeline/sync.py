@@ -25,6 +25,7 @@ from timeline.config.milestones import MilestoneDef
 from timeline.dates import slip_days
 from timeline.db import CONFIG_LOCK, serialise, write_transaction
 from timeline.feeds.store import FeedsSync, sync_feeds
+from timeline.humanize import plural
 from timeline.rules import iso, milestone_data
 from timeline.store import CHANGES, MILESTONES, snapshot, to_def, to_values
 
@@ -52,7 +53,7 @@ class Change:
         m = self.milestone
         if self.kind == "rescheduled" and self.before is not None:
             slip = self.slip_days or 0
-            direction = f"slipped {slip} days" if slip >= 0 else f"pulled in {-slip} days"
+            direction = f"slipped {plural(slip, 'day')}" if slip >= 0 else f"pulled in {plural(-slip, 'day')}"
             return f"rescheduled {m.id}: {self.before.schedule.describe()} → {m.schedule.describe()} ({direction})"
         if self.kind == "status_changed" and self.before is not None:
             return f"status of {m.id}: {self.before.status} → {m.status}"

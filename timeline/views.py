@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from fnmatch import fnmatchcase
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -92,15 +93,19 @@ def notice_rows(
     conn: Connection,
     *,
     type_: str | None = None,
+    types: Sequence[str] | None = None,
     since: datetime | None = None,
     subject: str | None = None,
     before_id: int | None = None,
     limit: int = 100,
 ) -> list[Any]:
-    """Notice rows newest first, filtered; `before_id` is the cursor of the next page."""
+    """Notice rows newest first, filtered (`type_` one type, `types` any of several); `before_id` is
+    the cursor of the next page."""
     query = select(NOTICES).order_by(NOTICES.c.id.desc()).limit(limit)
     if type_:
         query = query.where(NOTICES.c.type == type_)
+    if types is not None:
+        query = query.where(NOTICES.c.type.in_(types))
     if since:
         query = query.where(NOTICES.c.created_at >= since)
     if subject:
@@ -114,14 +119,24 @@ def list_notices(
     conn: Connection,
     *,
     type_: str | None = None,
+    types: Sequence[str] | None = None,
     since: datetime | None = None,
     subject: str | None = None,
     before_id: int | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     """Notices newest first, filtered, as dicts (see `notice_rows`)."""
-    rows = notice_rows(conn, type_=type_, since=since, subject=subject, before_id=before_id, limit=limit)
+    rows = notice_rows(
+        conn, type_=type_, types=types, since=since, subject=subject, before_id=before_id, limit=limit
+    )
     return [notice_view(row) for row in rows]
+
+
+def notice_types(conn: Connection, patterns: Sequence[str]) -> list[str]:
+    """The notice types stored so far that match any of `patterns`: globs, matched as subscriptions
+    match them (`milestone.*`, `*.due`, `feed.item_matched`; case-sensitive)."""
+    stored = conn.execute(select(NOTICES.c.type).distinct()).scalars()
+    return sorted(t for t in stored if any(fnmatchcase(t, p) for p in patterns))
 
 
 def evidence_view(e: Evidence) -> dict[str, Any]:

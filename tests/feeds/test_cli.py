@@ -59,7 +59,7 @@ def test_poll_then_health(cli: typer.Typer, tmp_path: Path, server: LocalServer)
         assert report["good"]["status"] == "ok" and report["good"]["new"] == 1
         assert report["bad"]["error"] == "HTTP 500"
         table = runner.invoke(cli, ["poll", "--feed", "good"])
-        assert table.exit_code == 0 and "Polled 1 feeds" in table.output
+        assert table.exit_code == 0 and "Polled 1 feed in" in table.output
         health = runner.invoke(cli, ["feeds", "--json"])
     rows = {h["id"]: h for h in json.loads(health.stdout)}
     assert rows["good"]["status"] == "not_modified" and rows["good"]["entries"] == 1
@@ -93,15 +93,16 @@ def test_import_appends_and_export_round_trips(cli: typer.Typer, tmp_path: Path)
     specs = load_feeds(tmp_path / "feeds.yaml")
     assert [(s.id, s.tags) for s in specs] == [
         ("msft", ()),
-        ("dcd", ("data-centres",)),
-        ("ars-technica", ("data-centres",)),
+        ("dcd", ("Data centres",)),
+        ("ars-technica", ("Data centres",)),
     ]
     again = runner.invoke(cli, ["feeds", "import", str(opml)])
     assert "0 feeds added" in again.output
     exported = runner.invoke(cli, ["feeds", "export"])
     assert exported.exit_code == 0
-    urls = [f.url for f in read_opml(exported.output.encode(), Path("out.opml"))]
-    assert urls == [s.url for s in specs]
+    back = read_opml(exported.output.encode(), Path("out.opml")).feeds
+    assert {f.url: (f.title, f.tags) for f in back} == {s.url: (s.name, s.tags) for s in specs}
+    assert 'outline text="Data centres"' in exported.output
 
 
 def test_import_refuses_what_is_not_opml(cli: typer.Typer, tmp_path: Path) -> None:
@@ -111,3 +112,23 @@ def test_import_refuses_what_is_not_opml(cli: typer.Typer, tmp_path: Path) -> No
     broken = write(tmp_path / "broken.opml", "<opml><body>")
     result = CliRunner().invoke(cli, ["feeds", "import", str(broken)])
     assert result.exit_code == 1 and "not valid XML" in result.output
+
+
+def test_import_tells_what_it_skipped_and_repaired(cli: typer.Typer, tmp_path: Path) -> None:
+    """A pasted file with an HTML entity and a subscription-list outline: the feeds are imported,
+    the repair is a warning and the skipped outline a note, each naming its line."""
+    write(tmp_path / "feeds.yaml", "feeds: []\n")
+    opml = write(
+        tmp_path / "pasted.opml",
+        '<?xml version="1.0"?>\n<opml version="2.0"><body>\n'
+        '<outline text="News&nbsp;room" xmlUrl="https://news.example.org/rss" category="/press/energy"/>\n'
+        '<outline text="Team list" type="source" xmlUrl="https://example.org/list.opml"/>\n'
+        "</body></opml>\n",
+    )
+    result = CliRunner().invoke(cli, ["feeds", "import", str(opml)])
+    assert result.exit_code == 0, result.output
+    assert f"warning: {opml}:3: '&nbsp;' is not an XML entity" in result.stderr
+    assert f"note: {opml}:4: skipped 'Team list': type=\"source\" is a subscription list, not a feed" in result.stderr
+    assert "1 feed added" in result.stdout
+    (spec,) = load_feeds(tmp_path / "feeds.yaml")
+    assert (spec.url, spec.name, spec.tags) == ("https://news.example.org/rss", "News\xa0room", ("press/energy",))

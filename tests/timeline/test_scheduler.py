@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +177,79 @@ def test_a_worker_on_sqlite_does_not_load_the_postgresql_driver() -> None:
     """psycopg is about 9 MB of a worker's 150 MB budget: the notice listener imports it when used."""
     code = "import sys, timeline.entry, timeline.runner, timeline.scheduler; print('psycopg' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+class FakeMonotonic:
+    """A monotonic clock the test moves by hand (the jobs still wait on real events)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_overrunning_job_is_logged_once_per_episode(
+    sqlite_engine: Engine, config_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Three runs of 5 s behind a 1 s interval, then runs on time: one warning with how long the first
+    run took, one line when it is back on time, nothing at each missed tick or at start."""
+    clock = FakeMonotonic()
+    runs: list[float] = []
+
+    def slow_then_quick() -> None:
+        runs.append(clock.now)
+        if len(runs) <= 3:
+            clock.now += 5
+
+    service = Service(quiet_settings(config_dir, str(sqlite_engine.url)), engine=sqlite_engine)
+    scheduler = Scheduler(service, jobs=[("slow", slow_then_quick, timedelta(seconds=1))], clock=clock)
+    caplog.set_level(logging.INFO, logger="timeline.scheduler")
+    scheduler.start()
+    try:
+        wait_for(lambda: len(runs) >= 4)
+        clock.now += 1
+        scheduler.wake("slow")
+        wait_for(lambda: len(runs) >= 5)
+    finally:
+        scheduler.shutdown()
+    told = [r.getMessage() for r in caplog.records if "slow" in r.getMessage()]
+    assert told == [
+        "job slow took 5 s, longer than its 1 s interval: the runs it missed are skipped and it runs again as soon "
+        "as it ends (logged again when it is back on time)",
+        "job slow is back on time after overrunning its 1 s interval for 15 s (3 runs)",
+    ]
+    assert runs[:4] == [1000.0, 1005.0, 1010.0, 1015.0]  # each overrun followed once, at once
+
+
+def test_readyz_names_a_stalled_job_and_recovers(sqlite_engine: Engine, config_dir: Path) -> None:
+    """A job that has not run for a few of its intervals makes /readyz answer 503 naming it; once it
+    runs again the scheduler is ready."""
+    from fastapi.testclient import TestClient
+
+    from timeline.web.app import create_app
+
+    clock = FakeMonotonic()
+    settings = quiet_settings(config_dir, str(sqlite_engine.url))
+    service = Service(settings, engine=sqlite_engine)
+    ran: list[float] = []
+    scheduler = Scheduler(
+        service, jobs=[("due-scan", lambda: ran.append(clock.now), timedelta(minutes=1))], clock=clock
+    )
+    scheduler.start()
+    try:
+        with TestClient(create_app(settings, service=service, scheduler=scheduler)) as client:
+            wait_for(lambda: len(ran) == 1)
+            assert client.get("/readyz").json()["checks"]["scheduler"] == "ok"
+            clock.now += 4 * 60 + 1  # the job's thread waits on: it is 3 min late
+            response = client.get("/readyz")
+            assert response.status_code == 503
+            assert response.json()["checks"]["scheduler"] == "stalled: job due-scan is 3 min late (it runs every 60 s)"
+            assert [s.job for s in scheduler.check_stalls()] == ["due-scan"]
+            scheduler.wake("due-scan")
+            wait_for(lambda: len(ran) == 2)
+            assert client.get("/readyz").status_code == 200
+            assert scheduler.check_stalls() == []
+    finally:
+        scheduler.shutdown()
+    assert not scheduler.running

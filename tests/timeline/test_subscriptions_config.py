@@ -94,5 +94,5 @@ def test_check_warns_of_a_feed_linking_an_unknown_milestone(tmp_path: Path, monk
     monkeypatch.setenv("TIMELINE_CONFIG_DIR", str(folder))
     result = CliRunner().invoke(app, ["check"])
     assert result.exit_code == 0, result.output
-    assert "1 feeds, OK" in result.output
+    assert "1 feed, OK" in result.output
     assert "warning: feed 'f' links unknown milestone 'b'" in result.output

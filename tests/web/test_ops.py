@@ -27,6 +27,9 @@ from timeline.web.app import create_app
 class FakeScheduler:
     running = False
 
+    def health(self) -> list[object]:
+        return []
+
 
 def test_healthz_and_readyz_when_all_is_well(client):
     assert client.get("/healthz").json()["status"] == "ok"

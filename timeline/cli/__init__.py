@@ -1,56 +1,68 @@
 """The `timeline` command. Typer lives here and nowhere else; each command is a thin wrapper over
 `timeline.service`, `timeline.sync` and friends. Every listing takes `--json` for scripts.
 
+A command imports what it needs when it runs, not when the program starts: `timeline --help` loads
+neither the database layer nor the HTTP stacks (a test pins it), and each command pays only for its own
+work.
+
 A command evaluates the timeline as of the instant it was invoked (read by `timeline.entry` before
 the heavy imports): `timeline once` run at 23:59:59 sees 23:59:59, however long start-up takes.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import sys
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
-from alerts.sqltypes import utcnow
-from timeline import rules
-from timeline.config.bundle import load_config
-from timeline.config.feeds import unknown_milestones
-from timeline.config.milestones import load_milestones
-from timeline.dates import parse_window
+from timeline import __version__
+from timeline.cli.output import Cell, Column, console, print_json, print_listing
 from timeline.errors import ConfigError, SettingsError, TimelineError
-from timeline.feeds.ingest import evidence_for
-from timeline.logs import setup_logging
-from timeline.preview import preview as preview_notices
-from timeline.service import Service, alerts_config
-from timeline.settings import Settings, load_settings
-from timeline.store import all_rows
-from timeline.sync import apply_config, summary
-from timeline.views import list_notices, milestone_view
+from timeline.humanize import day, plural
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Dated milestones, due-date and feed alerts.")
-db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+if TYPE_CHECKING:
+    from typer._click import Command
+
+    from timeline.service import Service
+    from timeline.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown", help="Dated milestones, due-date and feed alerts.")
+db_app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown", help="Database schema.")
 app.add_typer(db_app, name="db")
-
-console = Console()
 
 _invoked_at: datetime | None = None
 
 
 def _now() -> datetime:
     """The instant of this invocation: the program's start, or the clock (tests, freezegun)."""
-    return _invoked_at or utcnow()
+    return _invoked_at or datetime.now(UTC)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"timeline-alerts {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Dated milestones, due-date and feed alerts."""
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def _settings() -> Settings:
+    from timeline.logs import setup_logging
+    from timeline.settings import load_settings
+
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -62,6 +74,8 @@ def _settings() -> Settings:
 
 def service_from_env() -> Service:
     """A service for one command: settings from the environment, schema migrated."""
+    from timeline.service import Service
+
     service = Service(_settings())
     service.upgrade()
     return service
@@ -74,11 +88,9 @@ def _service(*, sync: bool = False) -> Service:
     return service
 
 
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
-
-
 def _parse_moment(text: str, name: str) -> datetime:
+    from timeline.dates import parse_window
+
     try:
         return parse_window(text).start
     except ValueError as exc:
@@ -94,16 +106,20 @@ def _config_failed(exc: ConfigError) -> None:
 @app.command()
 def check() -> None:
     """Validate the config files without touching the database (exit 1 on any problem)."""
+    from timeline.config.bundle import load_config
+    from timeline.config.feeds import unknown_milestones
+    from timeline.service import alerts_config
+
     settings = _settings()
     try:
         bundle = load_config(settings, alerts_config(settings))
     except ConfigError as exc:
         _config_failed(exc)
-    typer.echo(f"{settings.milestones_file}: {len(bundle.milestones)} milestones, OK")
-    typer.echo(f"{settings.feeds_file}: {len(bundle.feeds or [])} feeds, OK")
+    typer.echo(f"{settings.milestones_file}: {plural(len(bundle.milestones), 'milestone')}, OK")
+    typer.echo(f"{settings.feeds_file}: {plural(len(bundle.feeds or []), 'feed')}, OK")
     for warning in unknown_milestones(bundle.feeds or [], {m.id for m in bundle.milestones}):
         typer.echo(f"warning: {warning}", err=True)
-    typer.echo(f"{settings.subscriptions_file}: {len(bundle.subscriptions or [])} subscriptions, OK")
+    typer.echo(f"{settings.subscriptions_file}: {plural(len(bundle.subscriptions or []), 'subscription')}, OK")
 
 
 @app.command()
@@ -112,6 +128,9 @@ def sync(
     json_output: JsonOption = False,
 ) -> None:
     """Apply the config files to the database and print what changed."""
+    from timeline.config.bundle import load_config
+    from timeline.sync import apply_config, summary
+
     service = _service()
     try:
         bundle = load_config(service.settings, service.alerts)
@@ -119,7 +138,7 @@ def sync(
     except ConfigError as exc:
         _config_failed(exc)
     if json_output:
-        _print_json(summary(result))
+        print_json(summary(result))
         return
     if not result.changes:
         typer.echo("No milestone changes.")
@@ -135,6 +154,20 @@ def sync(
         )
 
 
+def _deadline(view: dict[str, Any], now: datetime) -> Cell:
+    """`due 1 Jan 2028, in 393 days`, `overdue by 336 days` (in red), or the date alone when the
+    milestone is done or cancelled: calendar days in the milestone's zone (`timeline.humanize`)."""
+    from rich.text import Text
+
+    from timeline.humanize import due
+
+    due_at = datetime.fromisoformat(view["due_at"].replace("Z", "+00:00"))
+    if view["status"] in ("done", "cancelled"):
+        return day(due_at, view["timezone"])
+    text = due(due_at, now, view["timezone"])
+    return Text(text, style="red") if text.startswith("overdue") else text
+
+
 @app.command("list")
 def list_milestones(
     json_output: JsonOption = False,
@@ -142,6 +175,12 @@ def list_milestones(
     archived: Annotated[bool, typer.Option("--archived", help="Include milestones removed from the file.")] = False,
 ) -> None:
     """The timeline: windows, status, days until due or overdue (applies the config first)."""
+    from rich.text import Text
+
+    from timeline.feeds.ingest import evidence_for
+    from timeline.store import all_rows
+    from timeline.views import milestone_view
+
     service = _service(sync=True)
     now = _now()
     with service.engine.connect() as conn:
@@ -152,80 +191,45 @@ def list_milestones(
             for view in views:
                 view["evidence"] = [item.as_dict() for item in found[view["id"]]]
     if json_output:
-        _print_json(views)
+        print_json(views)
         return
-    table = Table(title=f"Timeline on {now:%Y-%m-%d}")
-    for column in ("id", "window", "due (UTC)", "status", "due in"):
-        table.add_column(column)
+    if not views:
+        console.print(
+            f"No milestones. Add some to {service.settings.milestones_file}, then run `timeline list` again.",
+            markup=False,
+        )
+        return
+    columns = [
+        Column("id", id=True),
+        Column("title", min_width=20),
+        Column("window"),
+        Column("deadline"),
+        Column("status"),
+    ]
+    cells: list[list[Cell]] = []
     for view in views:
-        days = view["days_until_due"]
-        when = f"{days} days" if days >= 0 else f"[red]{-days} days overdue[/red]"
-        if view["status"] in ("done", "cancelled"):
-            when = "-"
-        table.add_row(view["id"], view["window"]["text"], view["due_at"][:16], view["status"], when)
+        cells.append(
+            [view["id"], view["title"], view["window"]["text"], _deadline(view, now), view["status"].replace("_", " ")]
+        )
         for item in view.get("evidence", []):
-            table.add_row("", f"[dim]↳ {item['title'] or item['link']}[/dim]", "", "", "")
-    console.print(table)
-
-
-@app.command()
-def notices(
-    type_: Annotated[str | None, typer.Option("--type", help="Only this type, e.g. milestone.due.")] = None,
-    since: Annotated[str | None, typer.Option(help="Only notices created since this date.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
-    json_output: JsonOption = False,
-) -> None:
-    """Notices created so far."""
-    service = _service()
-    with service.engine.connect() as conn:
-        found = list_notices(conn, type_=type_, since=_parse_moment(since, "--since") if since else None, limit=limit)
-    if json_output:
-        _print_json(found)
-        return
-    table = Table()
-    for column in ("created", "type", "key", "summary"):
-        table.add_column(column)
-    for n in found:
-        table.add_row(n["created_at"][:19], n["type"], n["key"], n["payload"]["data"].get("summary") or "")
-    console.print(table)
-
-
-@app.command()
-def preview(
-    until: Annotated[str, typer.Option(help="Up to this date (exclusive), e.g. 2028-01-01.")],
-    from_: Annotated[str | None, typer.Option("--from", help="From this date (default: now).")] = None,
-    json_output: JsonOption = False,
-) -> None:
-    """Which notices would fire between --from and --until, and when. Changes nothing."""
-    settings = _settings()
-    start = _parse_moment(from_, "--from") if from_ else _now()
-    end = _parse_moment(until, "--until")
-    try:
-        milestones = load_milestones(settings.milestones_file)
-    except ConfigError as exc:
-        _config_failed(exc)
-    planned = preview_notices(settings, milestones, start, end)
-    if json_output:
-        _print_json([{"at": rules.iso(at), "type": n.type, "key": n.key, "data": n.data} for at, n in planned])
-        return
-    table = Table(title=f"Notices from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
-    for column in ("at (UTC)", "type", "milestone", "summary"):
-        table.add_column(column)
-    for at, n in planned:
-        table.add_row(f"{at:%Y-%m-%d %H:%M}", n.type, n.data["milestone"], n.data.get("summary", ""))
-    console.print(table)
+            cells.append(["", Text(f"↳ {item['title'] or item['link']}", style="dim"), "", "", ""])
+    print_listing(f"Timeline on {day(now)}", columns, cells)
 
 
 @app.command()
 def once(json_output: JsonOption = False) -> None:
     """One full cycle (sync config, poll due feeds, scan due dates, deliver), then exit."""
+    import dataclasses
+
+    from timeline.sync import summary
+
     service = _service()
     try:
         report = service.once(_now())
     except ConfigError as exc:
         _config_failed(exc)
     if json_output:
-        _print_json(
+        print_json(
             {
                 "changes": summary(report.sync)["changes"] if report.sync else [],
                 "notices": report.notices,
@@ -237,8 +241,8 @@ def once(json_output: JsonOption = False) -> None:
     for change in report.sync.changes if report.sync else []:
         typer.echo(change.describe())
     if report.polls:
-        typer.echo(f"{len(report.polls.feeds)} feeds polled")
-    typer.echo(f"{len(report.notices)} new due-date notices")
+        typer.echo(f"{plural(len(report.polls.feeds), 'feed')} polled")
+    typer.echo(f"{plural(len(report.notices), 'new due-date notice')}")
     for key in report.notices:
         typer.echo(f"  {key}")
     if report.deliveries:
@@ -278,26 +282,59 @@ def db_upgrade() -> None:
 
 
 def _mount() -> None:
-    from timeline.cli import alerts, feeds
+    from timeline.cli import alerts, dates, feeds, notices
 
+    app.command("notices")(notices.notices)
+    app.command("preview")(notices.preview)
     app.add_typer(feeds.app, name="feeds")
     app.command("poll")(feeds.poll)
     app.add_typer(alerts.subscriptions_app, name="subscriptions")
     app.command("deliveries")(alerts.deliveries)
     app.command("redeliver")(alerts.redeliver)
+    app.command("dates")(dates.dates)
 
 
 _mount()
+
+
+_METAVARS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "Path": "PATH"}
+
+
+def _plain_help(command: Command) -> None:
+    """Help without Typer's `<bool>`/`<str>` type markers: a flag shows nothing after its name, an
+    option that takes a value shows what it takes (`TEXT`, `INTEGER`, `DATE`), an argument its name."""
+    for param in [*command.params, command.get_help_option(typer.Context(command))]:
+        if isinstance(param, TyperOption) and param.metavar is None:
+            bare = param.bare_type().removeprefix("list[").removesuffix("]")
+            param.metavar = "" if param.is_flag or param.count else _METAVARS.get(bare, bare.upper())
+        elif isinstance(param, TyperArgument):
+            param.metavar = param.metavar or (param.name or "value").upper()
+            # Typer prints an argument's type beside its name whatever its metavar: name it once.
+            setattr(param, "display_type_rich", _no_type)  # noqa: B010
+    if isinstance(command, TyperGroup):
+        for sub in command.commands.values():
+            _plain_help(sub)
+
+
+def _no_type(ctx: object) -> None:
+    return None
+
+
+def command() -> Command:
+    """The command `timeline` runs (also for shell completion), its help made plain."""
+    built = typer.main.get_command(app)
+    _plain_help(built)
+    return built
 
 
 def main(invoked_at: datetime | None = None) -> None:
     global _invoked_at
     _invoked_at = invoked_at
     try:
-        app()
+        command().main(prog_name="timeline")
     except TimelineError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
 
 
-__all__ = ["app", "main"]
+__all__ = ["app", "command", "main"]

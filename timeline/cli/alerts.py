@@ -1,30 +1,24 @@
 """`timeline subscriptions ...`, `timeline deliveries`, `timeline redeliver`: thin wrappers over
-`alerts.subscriptions`, `alerts.deliveries` and `alerts.delivery`."""
+`alerts.subscriptions`, `alerts.deliveries` and `alerts.delivery`, imported when a command runs."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from alerts.deliveries import list_deliveries, retry_delivery
-from alerts.delivery import send_test
-from alerts.errors import AlertsError
-from alerts.sqltypes import utcnow
-from alerts.subscriptions import create_subscription, delete_subscription, list_subscriptions
-from timeline.db import write_transaction
-from timeline.service import Service
+from timeline.cli.output import Cell, Column, console, print_listing, split_csv
+from timeline.humanize import plural
 
-subscriptions_app = typer.Typer(no_args_is_help=True, help="Webhook subscribers.")
-console = Console()
+if TYPE_CHECKING:
+    from alerts.errors import AlertsError
+    from timeline.service import Service
+
+subscriptions_app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown", help="Webhook subscribers.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-CsvOption = Annotated[str, typer.Option(help="Comma-separated.")]
 
 
 def _service() -> Service:
@@ -38,27 +32,32 @@ def _dump(value: Any) -> None:
     sys.stdout.write(json.dumps(plain, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def _failed(exc: AlertsError) -> None:
+def _failed(exc: AlertsError) -> NoReturn:
     field = getattr(exc, "field", None)
     typer.echo(f"error: {field + ': ' if field else ''}{exc}", err=True)
     raise typer.Exit(1)
 
 
-def _csv(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
+def _list_option(help_text: str) -> Any:
+    return typer.Option(help=f"{help_text} Repeat the option or comma-separate; all are kept.")
 
 
 @subscriptions_app.command("add")
 def add(
     url: str,
     format_: Annotated[str, typer.Option("--format", help="standard, slack or discord.")] = "standard",
-    events: CsvOption = "*",
-    tags: CsvOption = "",
-    milestones: CsvOption = "",
+    events: Annotated[list[str] | None, _list_option("Notice types to send, as globs (default: *).")] = None,
+    tags: Annotated[list[str] | None, _list_option("Only notices carrying one of these tags.")] = None,
+    milestones: Annotated[list[str] | None, _list_option("Only notices about these milestones (ids).")] = None,
     description: Annotated[str | None, typer.Option(help="A note for people.")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Create a subscription. Its whsec_ signing secret is shown this once."""
+    from alerts.errors import AlertsError
+    from alerts.sqltypes import utcnow
+    from alerts.subscriptions import create_subscription
+    from timeline.db import write_transaction
+
     service = _service()
     try:
         with write_transaction(service.engine) as conn:
@@ -68,9 +67,9 @@ def add(
                 utcnow(),
                 url=url,
                 format=format_,
-                events=_csv(events),
-                tags=_csv(tags),
-                subjects=_csv(milestones),
+                events=split_csv(events or []) or ["*"],
+                tags=split_csv(tags or []),
+                subjects=split_csv(milestones or []),
                 description=description,
             )
     except AlertsError as exc:
@@ -85,36 +84,60 @@ def add(
 @subscriptions_app.command("list")
 def list_(json_output: JsonOption = False) -> None:
     """Every subscription, with its state."""
+    from rich.text import Text
+
+    from alerts.subscriptions import list_subscriptions
+
     service = _service()
     with service.engine.connect() as conn:
         found = list_subscriptions(conn)
     if json_output:
         _dump([dataclasses.asdict(s) for s in found])
         return
-    table = Table()
-    for column in ("id", "url", "format", "events", "origin", "state"):
-        table.add_column(column)
-    for s in found:
-        state = "active" if s.active else f"[red]disabled: {s.disabled_reason}[/red]"
-        table.add_row(s.id, s.url, s.format, ", ".join(s.events), s.origin, state)
-    console.print(table)
+    if not found:
+        console.print("No subscriptions. Add one with `timeline subscriptions add URL`.", markup=False)
+        return
+    columns = [Column("id", id=True), Column("url"), Column("format"), Column("events"), Column("origin")]
+    columns.append(Column("state"))
+    cells: list[list[Cell]] = [
+        [
+            s.id,
+            s.url,
+            s.format,
+            ", ".join(s.events),
+            s.origin,
+            "active" if s.active else Text(f"disabled: {s.disabled_reason}", style="red"),
+        ]
+        for s in found
+    ]
+    print_listing(plural(len(found), "subscription"), columns, cells)
 
 
 @subscriptions_app.command("remove")
 def remove(subscription_id: str) -> None:
     """Delete a subscription made through the API or CLI (and cancel what it had pending)."""
+    from alerts.errors import AlertsError
+    from alerts.sqltypes import utcnow
+    from alerts.subscriptions import delete_subscription
+    from timeline.db import write_transaction
+
     service = _service()
     try:
         with write_transaction(service.engine) as conn:
             cancelled = delete_subscription(conn, subscription_id, utcnow())
     except AlertsError as exc:
         _failed(exc)
-    typer.echo(f"removed {subscription_id} ({cancelled} pending deliveries cancelled)")
+    typer.echo(f"removed {subscription_id} ({plural(cancelled, 'pending delivery', 'pending deliveries')} cancelled)")
 
 
 @subscriptions_app.command("test")
 def test(subscription_id: str, json_output: JsonOption = False) -> None:
     """Send a signed test.ping now and show what the target answered."""
+    import asyncio
+
+    from alerts.delivery import send_test
+    from alerts.errors import AlertsError
+
     service = _service()
     try:
         ping = asyncio.run(send_test(service.engine, service.alerts, subscription_id))
@@ -136,6 +159,9 @@ def deliveries(
     json_output: JsonOption = False,
 ) -> None:
     """The outbox: deliveries and their state."""
+    from alerts.deliveries import list_deliveries
+    from alerts.errors import AlertsError
+
     service = _service()
     try:
         with service.engine.connect() as conn:
@@ -145,18 +171,26 @@ def deliveries(
     if json_output:
         _dump([dataclasses.asdict(d) for d in found])
         return
-    table = Table()
-    for column in ("id", "webhook-id", "subscription", "type", "status", "attempts", "last error"):
-        table.add_column(column)
-    for d in found:
-        table.add_row(
-            str(d.id), d.webhook_id, d.subscription_id, d.notice_type, d.status, str(d.attempts), d.last_error or ""
-        )
-    console.print(table)
+    if not found:
+        asked = " ".join(part for part in (status, f"for {subscription}" if subscription else "") if part)
+        console.print(f"No {asked + ' ' if asked else ''}deliveries.", markup=False)
+        return
+    columns = [Column("id", id=True), Column("webhook-id"), Column("subscription", id=True)]
+    columns += [Column("type"), Column("status"), Column("attempts"), Column("last error")]
+    cells: list[list[Cell]] = [
+        [str(d.id), d.webhook_id, d.subscription_id, d.notice_type, d.status, str(d.attempts), d.last_error or ""]
+        for d in found
+    ]
+    print_listing(plural(len(found), "delivery", "deliveries"), columns, cells)
 
 
 def redeliver(delivery_id: int) -> None:
     """Send a delivery again (same webhook-id), at the next delivery tick."""
+    from alerts.deliveries import retry_delivery
+    from alerts.errors import AlertsError
+    from alerts.sqltypes import utcnow
+    from timeline.db import write_transaction
+
     service = _service()
     try:
         with write_transaction(service.engine) as conn:

@@ -1,9 +1,13 @@
 """OPML 2.0 import and export: the list format every feed reader speaks.
 
-Export writes one `<outline type="rss">` per feed. Import reads every outline with an `xmlUrl`
-(nested folders included) and appends the feeds not already there to feeds.yaml, keeping its
-comments (ruamel round-trip), or renders them as YAML to paste. Imported feeds have no rule: every
-new item matches until one is written.
+Import (`timeline.feeds.opml_read`) reads the feeds of any reader's export, their folders and
+categories as tags, and appends the feeds not already there to feeds.yaml, keeping its comments
+(ruamel round-trip), or renders them as YAML to paste. Imported feeds have no rule: every new item
+matches until one is written.
+
+Export writes each feed inside the folders its tags name (a tag `news/tech` is the folder News >
+Tech; a feed with two tags is listed in both folders) and in the OPML 2.0 `category` attribute, so
+that importing the export gives back the same feeds, names and tags, here or in another reader.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -22,53 +25,42 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from timeline.config.feeds import FeedSpec, load_feeds
-from timeline.errors import ConfigError, Problem
+from timeline.errors import ConfigError
 from timeline.feeds.match import words
+from timeline.feeds.opml_read import OpmlDocument, OpmlFeed, read_opml
+
+__all__ = ["OpmlDocument", "OpmlFeed", "append_to_file", "export_opml", "new_feeds", "read_opml", "render_yaml"]
 
 
-@dataclass(frozen=True)
-class OpmlFeed:
-    title: str
-    url: str
-    category: str | None = None
+def _folder(parent: ET.Element, folders: dict[tuple[str, ...], ET.Element], path: tuple[str, ...]) -> ET.Element:
+    """The outline of folder `path`, made (with its parents) on first use."""
+    if not path:
+        return parent
+    if path not in folders:
+        above = _folder(parent, folders, path[:-1])
+        folders[path] = ET.SubElement(above, "outline", text=path[-1], title=path[-1])
+    return folders[path]
 
 
 def export_opml(specs: Sequence[FeedSpec], now: datetime, title: str = "timeline-alerts feeds") -> str:
-    """An OPML 2.0 document listing `specs`."""
+    """An OPML 2.0 document listing `specs`, in the folders their tags name."""
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = title
     ET.SubElement(head, "dateCreated").text = format_datetime(now, usegmt=True)
     body = ET.SubElement(root, "body")
+    folders: dict[tuple[str, ...], ET.Element] = {}
     for spec in specs:
-        ET.SubElement(body, "outline", type="rss", text=spec.name, title=spec.name, xmlUrl=spec.url)
+        paths = [tuple(p for p in tag.split("/") if p) for tag in spec.tags] or [()]
+        categories = ",".join("/" + "/".join(p) for p in paths if p and not any("," in part for part in p))
+        for path in dict.fromkeys(paths):
+            outline = ET.SubElement(_folder(body, folders, path), "outline", type="rss", text=spec.name)
+            outline.set("title", spec.name)
+            outline.set("xmlUrl", spec.url)
+            if categories:
+                outline.set("category", categories)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
-
-
-def read_opml(data: bytes, path: Path) -> list[OpmlFeed]:
-    """The feeds of an OPML document; ConfigError naming the file when it is not OPML."""
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        line = exc.position[0] if exc.position else None
-        raise ConfigError([Problem(path, line, "", f"not valid XML: {exc}")]) from None
-    if root.tag != "opml" or root.find("body") is None:
-        raise ConfigError([Problem(path, 1, "", "not an OPML document (expected <opml><body>)")])
-    found: list[OpmlFeed] = []
-    seen: set[str] = set()
-
-    def walk(node: ET.Element, category: str | None) -> None:
-        for outline in node.findall("outline"):
-            url = (outline.get("xmlUrl") or "").strip()
-            label = (outline.get("title") or outline.get("text") or "").strip()
-            if url and url not in seen:
-                seen.add(url)
-                found.append(OpmlFeed(label or url, url, category))
-            walk(outline, category if url else (label or category))
-
-    walk(root.find("body"), None)  # type: ignore[arg-type]
-    return found
 
 
 def _slug(title: str, taken: set[str]) -> str:
@@ -87,8 +79,8 @@ def _entries(feeds: Sequence[OpmlFeed], taken: set[str]) -> list[dict[str, Any]]
     entries = []
     for feed in feeds:
         entry: dict[str, Any] = {"id": _slug(feed.title, taken), "name": feed.title, "url": feed.url}
-        if feed.category:
-            entry["tags"] = ["-".join(words(feed.category).split()) or "imported"]
+        if feed.tags:
+            entry["tags"] = list(feed.tags)
         entries.append(entry)
     return entries
 

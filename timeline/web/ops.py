@@ -42,14 +42,20 @@ def readiness(service: Service, scheduler: Any, *, detailed: bool) -> dict[str, 
     # A `web` process leaves applying the config to the worker: only a recorded error shows here.
     checks["config"] = config_check(service.config.error, detailed=detailed)
     if scheduler is not None:
-        checks["scheduler"] = "ok" if scheduler.running else "not running"
+        stalls = scheduler.health()
+        if not scheduler.running:
+            checks["scheduler"] = "not running"
+        elif stalls:
+            checks["scheduler"] = "stalled: " + "; ".join(s.describe() for s in stalls)
+        else:
+            checks["scheduler"] = "ok"
     return checks
 
 
 @router.get(
     "/readyz",
-    summary="Ready to work: database reachable, scheduler running (when attached); a config that failed "
-    "to apply is reported, while the last good one serves",
+    summary="Ready to work: database reachable, scheduler running and keeping up (when attached); a config "
+    "that failed to apply is reported, while the last good one serves",
     response_model=Readiness,
     responses=_NOT_READY | error_responses(401, 422),
     dependencies=[ExportReader],
