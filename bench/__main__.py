@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 Row = tuple[str, float, float, float]
-ORDER = ("scan", "feeds", "delivery", "workers")
+ORDER = ("scan", "feeds", "ingest", "delivery", "workers")
 
 
 def modules() -> list[str]:

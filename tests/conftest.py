@@ -26,7 +26,8 @@ from timeline.db import make_engine, upgrade
 PG_ADMIN_URL = os.environ.get("TIMELINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("TIMELINE_SHARED_DIR") or REPO.parent / "shared")
+"""../shared beside the checkout; TIMELINE_SHARED_DIR points elsewhere (a worktree has no ../shared)."""
 SHIPPED_CONFIG = REPO / "config"
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 

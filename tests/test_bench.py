@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import delivery, evidence, feeds, scan, workers
+from bench import delivery, evidence, feeds, ingest, scan, workers
 from bench.feeds import generate_feed, local_server
 from tests.conftest import require_pg
 
@@ -38,6 +38,11 @@ def test_feed_benchmarks_run(tmp_path: Path) -> None:
         rows.append(feeds._bench_unchanged(tmp_path, base_url, body))
         rows.append(feeds._bench_304(tmp_path, base_url, feeds=30))
     _sane(rows)
+
+
+def test_first_poll_benchmark_runs() -> None:
+    """A `timeline poll` process, the same poll in process, and a JSON Feed, at toy sizes."""
+    _sane(ingest.run(entries=20, runs=1))
 
 
 @pytest.mark.postgres

@@ -14,7 +14,7 @@ from tests.feeds.builders import Item, add_feeds, rss, spec
 from tests.feeds.conftest import NOW
 from tests.feeds.server import LocalServer
 from timeline.feeds.decide import FeedState
-from timeline.feeds.ingest import ENTRIES, evidence_for
+from timeline.feeds.ingest import ENTRIES, evidence_counts, evidence_for
 from timeline.feeds.match import Rule
 from timeline.feeds.poll import poll_due
 from timeline.feeds.store import (
@@ -298,3 +298,27 @@ def test_batched_state_writes_store_every_kind_of_value_exactly(engine: Engine) 
         row = conn.execute(select(FEEDS).where(FEEDS.c.id == "a")).one()
     assert (row.etag, row.last_error, row.failing_since, row.next_poll_at) == (None, None, None, NOW)
     assert row.claim_token is None
+
+
+def test_evidence_is_all_kept_and_read_a_page_at_a_time(
+    engine: Engine, settings: Settings, server: LocalServer
+) -> None:
+    """A feed that matches many items keeps every match; readers page through each milestone's."""
+    items = [
+        Item(f"Anthropic item {i}", guid=f"i{i}", published=f"Sun, 01 Mar 2026 {i:02d}:00:00 GMT") for i in range(12)
+    ]
+    add_feeds(
+        engine,
+        spec("big", server.route("/big.xml", Document(*items)), Rule(any=("anthropic",)), milestones=("m1", "m2")),
+    )
+    poll_due(engine, settings, NOW)
+    with engine.connect() as conn:
+        everything = evidence_for(conn, ["m1", "m2", "none"])
+        first = evidence_for(conn, ["m1", "m2", "none"], limit=5)
+        third = evidence_for(conn, ["m1", "m2"], limit=5, offset=10)
+        counts = evidence_counts(conn, ["m1", "m2", "none"])
+    newest_first = [f"Anthropic item {i}" for i in range(11, -1, -1)]
+    assert [e.title for e in everything["m1"]] == [e.title for e in everything["m2"]] == newest_first
+    assert [e.title for e in first["m1"]] == [e.title for e in first["m2"]] == newest_first[:5]
+    assert [e.title for e in third["m2"]] == newest_first[10:]
+    assert first["none"] == [] and counts == {"m1": 12, "m2": 12, "none": 0}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -93,3 +95,36 @@ def test_words_match_whole(word: str, glue: str) -> None:
     assert matches(rule, f"({word.upper()})") is not None
     assert matches(rule, f"{word}{glue}") is None
     assert matches(rule, f"{glue}{word}") is None
+
+
+def _reference(rule: Rule, text: str) -> str | bool | None:
+    """The rule's `any` verdict by the first implementation: one regex alternation over the words
+    (the term found first wins, the first listed of those found at the same place)."""
+    folded = " ".join(re.findall(r"\w+", fold(text)))
+    parts = []
+    for i, term in enumerate(rule.any):
+        tokens = [
+            re.escape(t[:-1]) + r"\w*" if t.endswith("*") else re.escape(t) for t in re.findall(r"[\w*]+", fold(term))
+        ]
+        parts.append(f"(?P<t{i}>(?<!\\w)" + " ".join(tokens) + r"(?!\w))")
+    hit = re.search("|".join(parts), folded)
+    if hit is None or hit.lastgroup is None:
+        return False
+    return rule.any[int(hit.lastgroup[1:])]
+
+
+TOKEN = st.sampled_from(["data", "centre", "centres", "de", "données", "donnees", "ai", "a", "é", "x_y", "42"])
+
+
+@given(
+    st.lists(st.lists(st.tuples(TOKEN, st.booleans()), min_size=1, max_size=3), min_size=1, max_size=4),
+    st.lists(TOKEN | st.sampled_from([" ", "-", ", ", "\n", "'", "DATA", "Centre"]), max_size=25),
+)
+def test_terms_are_found_as_the_word_regex_finds_them(terms: list[list[tuple[str, bool]]], parts: list[str]) -> None:
+    """Terms are found as substrings of the words where they can be (a fast path); the answer, and
+    which `any` term is reported, are those of the regex over the words it replaced."""
+    written = tuple(" ".join(token + ("*" if wild else "") for token, wild in term) for term in terms)
+    rule = Rule(any=written)
+    text = " ".join(parts)
+    found = matches(rule, text)
+    assert (found.any if found else False) == _reference(rule, text)

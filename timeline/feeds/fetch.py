@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from urllib.parse import urljoin
@@ -20,6 +21,7 @@ import aiohttp
 
 from alerts.errors import UnsafeTargetError
 from alerts.guard import AddressPolicy, GuardedConnector, check_url
+from alerts.message import clean
 
 MAX_REDIRECTS = 5
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -132,7 +134,7 @@ class Fetcher:
                 current, headers=headers, allow_redirects=False, max_line_size=16384
             ) as response:
                 status = response.status
-                plain_headers = {k.lower(): v for k, v in response.headers.items()}
+                plain_headers = _headers(response.headers.items())
                 location = response.headers.get("Location")
                 if status in REDIRECTS and location:
                     permanent = permanent and status in PERMANENT
@@ -147,8 +149,8 @@ class Fetcher:
 
 
 _ACCEPT = (
-    "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
-    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
+    "application/atom+xml, application/rss+xml, application/feed+json, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, application/json;q=0.8, */*;q=0.5"
 )
 
 
@@ -166,6 +168,23 @@ async def _read(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
+_VALIDATORS = frozenset({"etag", "last-modified"})
+
+
+def _headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Response headers by lower-case name, every value cleaned of controls and of the lone
+    surrogates aiohttp makes of bytes that are not UTF-8 (they cannot be stored). A validator
+    (ETag, Last-Modified) that needed cleaning is dropped: sent back changed, it would never match."""
+    found: dict[str, str] = {}
+    for name, value in items:
+        key = name.lower()
+        cleaned = clean(value)
+        if cleaned != value and key in _VALIDATORS:
+            continue
+        found[key] = cleaned
+    return found
+
+
 def _describe(exc: BaseException) -> str:
     text = str(exc) or exc.__class__.__name__
-    return f"{exc.__class__.__name__}: {text}"[:500]
+    return clean(f"{exc.__class__.__name__}: {text}")[:500]

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from alerts.notices import NewNotice
-from timeline.feeds.ingest import ENTRIES
+from timeline.feeds.evidence import ENTRIES
 from timeline.feeds.store import FEEDS, FeedRow
 
 

@@ -1,8 +1,10 @@
-"""Entries into the database, with their notices and evidence, in the caller's transaction.
+"""Writing a document's entries, with their notices and evidence, in the caller's transaction.
 
-SQLAlchemy Core in batches (the ORM is several times slower on this path): one select of the stored
-identities, one multi-row insert of the new entries, one executemany of the edited ones, one update
-of `last_seen_at` for the rest.
+The decisions are made before (`timeline.feeds.plan.plan_ingest`, outside the write transaction);
+this module reads what a plan needs (`stored_entries`, `MilestoneIndex`) and writes a plan
+(`apply_plan`) with SQLAlchemy Core in batches: one multi-row insert of the new entries, one
+executemany of the updated ones, one update of `last_seen_at` for the rest, one insert of evidence.
+`ingest` does all three in one connection (benchmarks and tests).
 """
 
 from __future__ import annotations
@@ -16,15 +18,27 @@ from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from alerts.notices import NewNotice, publish
-from timeline.feeds.decide import classify
-from timeline.feeds.match import MatchResult, compile_rule
-from timeline.feeds.models import FeedEntry, FeedEvidence
-from timeline.feeds.parse import ParsedEntry, plain
-from timeline.feeds.store import FEEDS, FeedRow
+from timeline.feeds.evidence import ENTRIES, EVIDENCE, Evidence, evidence_counts, evidence_for
+from timeline.feeds.items import SCHEME, ParsedEntry
+from timeline.feeds.match import MatchResult, TimedMatcher
+from timeline.feeds.plan import FeedFlags, IngestPlan, Planned, StoredEntry, plan_ingest
+from timeline.feeds.store import FeedRow
+from timeline.feeds.text import plain
 from timeline.models import Milestone
 
-ENTRIES: Table = FeedEntry.__table__  # type: ignore[attr-defined]
-EVIDENCE: Table = FeedEvidence.__table__  # type: ignore[attr-defined]
+__all__ = [
+    "ENTRIES",
+    "EVIDENCE",
+    "Evidence",
+    "IngestCounts",
+    "MilestoneIndex",
+    "apply_plan",
+    "evidence_counts",
+    "evidence_for",
+    "ingest",
+    "item_key",
+    "stored_entries",
+]
 MILESTONES: Table = Milestone.__table__  # type: ignore[attr-defined]
 NOTICE_SUMMARY_CHARS = 500
 _CHUNK = 500
@@ -61,31 +75,116 @@ class IngestCounts:
     updated: int = 0
     matched: int = 0
     notices: list[str] = field(default_factory=list)
+    skipped: int = 0
 
 
 def _insert(conn: Connection) -> Any:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
-def _stored(conn: Connection, feed_id: str, hashes: Sequence[str]) -> dict[str, tuple[int, str]]:
-    found: dict[str, tuple[int, str]] = {}
+def stored_entries(conn: Connection, feed_id: str, entries: Sequence[ParsedEntry]) -> dict[str, StoredEntry]:
+    """The stored entries of `feed_id` that `entries` may be: by identity hash, and by alias hash."""
+    hashes = list({h for e in entries for h in (e.identity_hash, e.alias_hash) if h is not None})
+    found: dict[str, StoredEntry] = {}
+    columns = (ENTRIES.c.identity_hash, ENTRIES.c.id, ENTRIES.c.content_hash, ENTRIES.c.link, ENTRIES.c.scheme)
     for start in range(0, len(hashes), _CHUNK):
-        query = select(ENTRIES.c.identity_hash, ENTRIES.c.id, ENTRIES.c.content_hash).where(
+        query = select(*columns).where(
             ENTRIES.c.feed_id == feed_id, ENTRIES.c.identity_hash.in_(hashes[start : start + _CHUNK])
         )
-        found.update({h: (i, c) for h, i, c in conn.execute(query)})
+        found.update({h: StoredEntry(i, c, link, scheme) for h, i, c, link, scheme in conn.execute(query)})
     return found
 
 
 def _values(entry: ParsedEntry) -> dict[str, Any]:
     return {
         "identity": entry.identity,
+        "identity_hash": entry.identity_hash,
         "title": entry.title,
         "link": entry.link,
         "published_at": entry.published,
         "summary": entry.summary,
         "content_hash": entry.content_hash,
+        "scheme": SCHEME,
     }
+
+
+_UPDATED = ("identity", "identity_hash", "title", "link", "published_at", "summary", "content_hash", "scheme")
+
+
+def _write_entries(conn: Connection, feed: FeedRow, plan: IngestPlan, now: datetime) -> tuple[dict[str, int], int]:
+    """Insert, update and touch what `plan` says: (the ids of the entries written by identity hash,
+    how many were inserted)."""
+    ids: dict[str, int] = {}
+    rows = [{"feed_id": feed.id, "first_seen_at": now, "last_seen_at": now, **_values(p.entry)} for p in plan.inserts]
+    for start in range(0, len(rows), _CHUNK):
+        statement = (
+            _insert(conn)(ENTRIES)
+            .on_conflict_do_nothing(index_elements=["feed_id", "identity_hash"])
+            .returning(ENTRIES.c.identity_hash, ENTRIES.c.id)
+        )
+        ids.update(dict(conn.execute(statement, rows[start : start + _CHUNK]).all()))
+    inserted = len(ids)
+    for edits in (True, False):
+        planned = [p for p in plan.updates if p.update is edits]
+        if not planned:
+            continue
+        statement = (
+            update(ENTRIES)
+            .where(ENTRIES.c.id == bindparam("entry_id"))
+            .values({k: bindparam(k) for k in _UPDATED})
+            .values(last_seen_at=now, **({"updated_at": now} if edits else {}))
+        )
+        conn.execute(statement, [{"entry_id": p.row, **_values(p.entry)} for p in planned])
+        ids.update({p.entry.identity_hash: p.row for p in planned if p.row is not None})
+    for start in range(0, len(plan.seen), _CHUNK):
+        chunk = plan.seen[start : start + _CHUNK]
+        conn.execute(update(ENTRIES).where(ENTRIES.c.id.in_(chunk)).values(last_seen_at=now))
+    return ids, inserted
+
+
+def apply_plan(
+    conn: Connection, feed: FeedRow, plan: IngestPlan, now: datetime, milestones: MilestoneIndex
+) -> IngestCounts:
+    """Write `plan`: the entries, the evidence of every match on the linked milestones, and the
+    notices of the matches that notify."""
+    ids, inserted = _write_entries(conn, feed, plan, now)
+    matched: list[Planned] = [p for p in plan.matched if p.entry.identity_hash in ids]
+    notices: list[NewNotice] = []
+    if matched:
+        linked, tags = milestones.linked(conn, feed)
+        evidence = [
+            {
+                "entry_id": ids[p.entry.identity_hash],
+                "milestone_id": mid,
+                "feed_id": feed.id,
+                "rule": _rule(p.hit),
+                "matched_at": now,
+            }
+            for p in matched
+            if p.hit is not None
+            for mid in linked
+        ]
+        statement = _insert(conn)(EVIDENCE).on_conflict_do_nothing(index_elements=["entry_id", "milestone_id"])
+        for start in range(0, len(evidence), _CHUNK):
+            conn.execute(statement, evidence[start : start + _CHUNK])
+        notices = [
+            _notice(feed, p.entry, p.hit, linked, tags, now, update=p.update)
+            for p in matched
+            if p.notify and p.hit is not None
+        ]
+    return IngestCounts(
+        new=inserted,
+        updated=plan.edited,
+        matched=len(matched),
+        notices=publish(conn, notices, now),
+        skipped=len(plan.skipped),
+    )
+
+
+def flags(feed: FeedRow) -> FeedFlags:
+    """New entries notify once the feed's backlog is done (its first successful poll), or always
+    with `notify_backlog`; edited ones only with `notify_updates`."""
+    return FeedFlags(notify_new=feed.backlog_done or feed.notify_backlog, notify_updates=feed.notify_updates)
 
 
 def ingest(
@@ -95,74 +194,11 @@ def ingest(
     now: datetime,
     milestones: MilestoneIndex,
 ) -> IngestCounts:
-    """Store a fetched document's entries; publish notices for matches that should notify.
-
-    New entries notify once the feed's backlog is done (its first successful poll), or always with
-    `notify_backlog`; edited ones (same identity, new content) only with `notify_updates`. Every
-    match is recorded as evidence on the linked milestones, notified or not.
-    """
-    by_hash: dict[str, ParsedEntry] = {}
-    for entry in entries:
-        by_hash.setdefault(entry.identity_hash, entry)
-    stored = _stored(conn, feed.id, list(by_hash))
-    changes = classify(((h, e.content_hash) for h, e in by_hash.items()), {h: c for h, (_, c) in stored.items()})
-    counts = IngestCounts(new=len(changes.new), updated=len(changes.edited))
-    ids: dict[str, int] = {}
-    if changes.new:
-        rows = [
-            {"feed_id": feed.id, "identity_hash": h, "first_seen_at": now, "last_seen_at": now, **_values(by_hash[h])}
-            for h in changes.new
-        ]
-        for start in range(0, len(rows), _CHUNK):
-            statement = (
-                _insert(conn)(ENTRIES)
-                .on_conflict_do_nothing(index_elements=["feed_id", "identity_hash"])
-                .returning(ENTRIES.c.identity_hash, ENTRIES.c.id)
-            )
-            ids.update(dict(conn.execute(statement, rows[start : start + _CHUNK]).all()))
-    if changes.edited:
-        statement = (
-            update(ENTRIES)
-            .where(ENTRIES.c.id == bindparam("entry_id"))
-            .values({k: bindparam(k) for k in ("title", "link", "published_at", "summary", "content_hash")})
-            .values(last_seen_at=now, updated_at=now)
-        )
-        params = [
-            {"entry_id": stored[h][0], **{k: v for k, v in _values(by_hash[h]).items() if k != "identity"}}
-            for h in changes.edited
-        ]
-        conn.execute(statement, params)
-        ids.update({h: stored[h][0] for h in changes.edited})
-    if changes.unchanged:
-        seen = [stored[h][0] for h in changes.unchanged]
-        for start in range(0, len(seen), _CHUNK):
-            conn.execute(update(ENTRIES).where(ENTRIES.c.id.in_(seen[start : start + _CHUNK])).values(last_seen_at=now))
-    matcher = compile_rule(feed.rule)
-    notices: list[NewNotice] = []
-    evidence: list[dict[str, Any]] = []
-    notify_new = feed.backlog_done or feed.notify_backlog
-    for kind, hashes in (("new", changes.new), ("edited", changes.edited)):
-        for h in hashes:
-            if h not in ids:
-                continue
-            entry = by_hash[h]
-            hit = matcher.match(entry.text)
-            if hit is None:
-                continue
-            counts.matched += 1
-            linked, tags = milestones.linked(conn, feed)
-            evidence.extend(
-                {"entry_id": ids[h], "milestone_id": mid, "feed_id": feed.id, "rule": _rule(hit), "matched_at": now}
-                for mid in linked
-            )
-            if (kind == "new" and notify_new) or (kind == "edited" and feed.notify_updates):
-                notices.append(_notice(feed, entry, hit, linked, tags, now, update=kind == "edited"))
-    if evidence:
-        statement = _insert(conn)(EVIDENCE).on_conflict_do_nothing(index_elements=["entry_id", "milestone_id"])
-        for start in range(0, len(evidence), _CHUNK):
-            conn.execute(statement, evidence[start : start + _CHUNK])
-    counts.notices = publish(conn, notices, now)
-    return counts
+    """Read, plan and write in one go: store a fetched document's entries, publish the notices of
+    matches that should notify, and record every match as evidence, notified or not."""
+    found = list(entries)
+    plan = plan_ingest(flags(feed), found, stored_entries(conn, feed.id, found), TimedMatcher(feed.rule))
+    return apply_plan(conn, feed, plan, now, milestones)
 
 
 def _rule(hit: MatchResult) -> dict[str, Any]:
@@ -206,58 +242,3 @@ def _notice(
         subjects=tuple(linked),
         tags=tuple(tags),
     )
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A feed item linked to a milestone by a match."""
-
-    milestone_id: str
-    feed_id: str
-    feed_name: str
-    title: str | None
-    link: str | None
-    published: datetime | None
-    summary: str | None
-    rule: dict[str, Any]
-    matched_at: datetime
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "milestone_id": self.milestone_id,
-            "feed_id": self.feed_id,
-            "feed_name": self.feed_name,
-            "title": self.title,
-            "link": self.link,
-            "published": self.published.isoformat() if self.published else None,
-            "summary": self.summary,
-            "rule": self.rule,
-            "matched_at": self.matched_at.isoformat(),
-        }
-
-
-def evidence_for(conn: Connection, milestone_ids: Sequence[str]) -> dict[str, list[Evidence]]:
-    """The evidence on each of `milestone_ids`, newest first (every id is a key, maybe with [])."""
-    found: dict[str, list[Evidence]] = {mid: [] for mid in milestone_ids}
-    ids = list(found)
-    for start in range(0, len(ids), _CHUNK):
-        query = (
-            select(
-                EVIDENCE.c.milestone_id,
-                EVIDENCE.c.feed_id,
-                FEEDS.c.name,
-                ENTRIES.c.title,
-                ENTRIES.c.link,
-                ENTRIES.c.published_at,
-                ENTRIES.c.summary,
-                EVIDENCE.c.rule,
-                EVIDENCE.c.matched_at,
-            )
-            .join(ENTRIES, ENTRIES.c.id == EVIDENCE.c.entry_id)
-            .join(FEEDS, FEEDS.c.id == EVIDENCE.c.feed_id)
-            .where(EVIDENCE.c.milestone_id.in_(ids[start : start + _CHUNK]))
-            .order_by(EVIDENCE.c.matched_at.desc(), ENTRIES.c.published_at.desc(), EVIDENCE.c.id.desc())
-        )
-        for row in conn.execute(query):
-            found[row[0]].append(Evidence(*row))
-    return found

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -73,7 +74,8 @@ class Feed(SQLModel, table=True):
 
 
 class FeedEntry(SQLModel, table=True):
-    """One item of a feed, unique by (feed, identity): guid, else link, else a hash of its content."""
+    """One item of a feed, unique by (feed, identity): guid, else link, else a hash of its content.
+    `scheme` is the version of those rules it was stored under (`timeline.feeds.items.SCHEME`)."""
 
     __tablename__ = "feed_entries"
     __table_args__ = (UniqueConstraint("feed_id", "identity_hash", name="uq_feed_entries_identity"),)
@@ -90,6 +92,7 @@ class FeedEntry(SQLModel, table=True):
     first_seen_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
     last_seen_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    scheme: int = Field(default=1, sa_column=Column(SmallInteger, nullable=False, server_default="1"))
 
 
 class FeedEvidence(SQLModel, table=True):

@@ -3,10 +3,9 @@
 One asyncio loop per `poll_due` call. Three kinds of work, kept apart so none holds up the others:
 - fetches run on the loop, bounded per host and overall (`timeline.feeds.fetch`), each under one
   deadline;
-- parsing (feedparser, CPU-bound) runs in `PARSE_THREADS` worker threads;
-- the database is used from one thread: claims, and a writer that stores finished polls in batches
-  (one transaction per batch, one savepoint per feed, so a feed whose write fails is recorded as
-  failed without losing the others).
+- parsing (`timeline.feeds.parse`, CPU-bound) runs in `PARSE_THREADS` worker threads;
+- the database is used from one thread: claims, and the writer (`timeline.feeds.writer`) that
+  stores finished polls in batches, each feed inside its own error boundary.
 """
 
 from __future__ import annotations
@@ -15,28 +14,26 @@ import asyncio
 import functools
 import hashlib
 import logging
-import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from alerts.gcscope import new_objects_only
 from alerts.guard import AddressPolicy
-from alerts.notices import publish
-from timeline.db import write_transaction
-from timeline.feeds.decide import Decision, Outcome, decide, needs_parse
-from timeline.feeds.fetch import Fetcher, FetchResult
-from timeline.feeds.health import failing_notice, recovered_notice
-from timeline.feeds.ingest import IngestCounts, MilestoneIndex, ingest
+from timeline.feeds.decide import needs_parse
+from timeline.feeds.fetch import Fetcher
 from timeline.feeds.parse import Document, parse_document
-from timeline.feeds.store import FeedRow, LostClaim, claim_due, release_claims, save_state, save_states
+from timeline.feeds.report import FeedPoll, PollReport, Progress
+from timeline.feeds.store import FeedRow, claim_due, release_claims
+from timeline.feeds.text import clean
+from timeline.feeds.writer import Done, Writer, failed_poll
 from timeline.settings import Settings
+
+__all__ = ["FeedPoll", "PollReport", "Progress", "poll_due", "poll_due_async"]
 
 log = logging.getLogger(__name__)
 PARSE_THREADS = 2
@@ -55,72 +52,6 @@ STOP_GRACE = 5.0
 """Once asked to stop, fetches in flight get this long to finish (seconds); the feeds not polled by
 then are handed back, due at once, for another worker."""
 _STOP_CHECK = 0.2
-
-
-@dataclass(frozen=True)
-class FeedPoll:
-    """The result of polling one feed. `status`: ok, not_modified, error, or lost (another worker
-    took the feed over after our lease ran out; nothing of ours was written)."""
-
-    feed_id: str
-    url: str
-    status: str
-    http_status: int | None = None
-    error: str | None = None
-    new: int = 0
-    updated: int = 0
-    matched: int = 0
-    notices: tuple[str, ...] = ()
-    fetch_seconds: float = 0.0
-    parse_seconds: float = 0.0
-    next_poll_at: datetime | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "feed_id": self.feed_id,
-            "url": self.url,
-            "status": self.status,
-            "http_status": self.http_status,
-            "error": self.error,
-            "new": self.new,
-            "updated": self.updated,
-            "matched": self.matched,
-            "notices": list(self.notices),
-            "fetch_seconds": round(self.fetch_seconds, 3),
-            "parse_seconds": round(self.parse_seconds, 3),
-            "next_poll_at": self.next_poll_at.isoformat() if self.next_poll_at else None,
-        }
-
-
-@dataclass
-class PollReport:
-    feeds: list[FeedPoll] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def notices(self) -> list[str]:
-        return [key for poll in self.feeds for key in poll.notices]
-
-    @property
-    def errors(self) -> list[FeedPoll]:
-        return [poll for poll in self.feeds if poll.status == "error"]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"seconds": round(self.seconds, 3), "feeds": [p.as_dict() for p in self.feeds]}
-
-
-Progress = Callable[[FeedPoll], None]
-
-
-@dataclass
-class _Done:
-    """A finished fetch (and parse) waiting to be written."""
-
-    feed: FeedRow
-    fetch: FetchResult
-    body_hash: str | None
-    document: Document | None
-    parse_seconds: float
 
 
 def poll_due(
@@ -195,9 +126,8 @@ class _Run:
         self.progress = progress
         self.report = report
         self.stop = stop
-        self.random = random.Random()
-        self.milestones = MilestoneIndex()
-        self.queue: asyncio.Queue[_Done | None] = asyncio.Queue()
+        self.writer = Writer(engine, settings, now)
+        self.queue: asyncio.Queue[Done | None] = asyncio.Queue()
 
     async def main(self, feed_ids: Sequence[str] | None, force: bool) -> None:
         loop = asyncio.get_running_loop()
@@ -292,7 +222,7 @@ class _Run:
             document, parse_seconds = await loop.run_in_executor(
                 self.parser, _timed_parse, fetched.body, fetched.headers, url
             )
-        self.queue.put_nowait(_Done(feed, fetched, body_hash, document, parse_seconds))
+        self.queue.put_nowait(Done(feed, fetched, body_hash, document, parse_seconds))
 
     def _report(self, result: FeedPoll) -> None:
         self.report.feeds.append(result)
@@ -311,7 +241,7 @@ class _Run:
         while not stop:
             item = await self.queue.get()
             deadline = loop.time() + WRITE_WAIT
-            batch: list[_Done] = []
+            batch: list[Done] = []
             while item is not None:
                 batch.append(item)
                 if len(batch) >= WRITE_BATCH:
@@ -328,125 +258,17 @@ class _Run:
             if not batch:
                 continue
             try:
-                results = await loop.run_in_executor(self.db, self._write, batch)
+                results = await loop.run_in_executor(self.db, self.writer.write, batch)
             except Exception as exc:
                 log.exception("writing %d feed polls failed", len(batch))
-                results = [_failed(done, f"not saved: {exc.__class__.__name__}: {exc}") for done in batch]
+                results = [
+                    failed_poll(done, clean(f"not saved: {exc.__class__.__name__}: {exc}")[:500]) for done in batch
+                ]
             for result in results:
                 self._report(result)
-
-    def _write(self, batch: list[_Done]) -> list[FeedPoll]:
-        """Store a batch in one transaction. Polls that only move the state (304, unchanged body,
-        most errors) are written together by `save_states`; the others get a savepoint each."""
-        decided = [(done, self._decide(done)) for done in batch]
-        results: dict[int, FeedPoll] = {}
-        with write_transaction(self.engine) as conn:
-            simple = [(i, d, dec) for i, (d, dec) in enumerate(decided) if not _needs_more(d, dec)]
-            lost = save_states(conn, [(d.feed, dec.state, d.feed.backlog_done) for _, d, dec in simple], self.now)
-            for i, done, decision in simple:
-                results[i] = (
-                    _failed(done, "lost the claim to another worker", status="lost")
-                    if done.feed.id in lost
-                    else self._result(done, decision)
-                )
-            for i, (done, decision) in enumerate(decided):
-                if i in results:
-                    continue
-                try:
-                    with conn.begin_nested():
-                        results[i] = self._apply(conn, done, decision)
-                except LostClaim:
-                    results[i] = _failed(done, "lost the claim to another worker", status="lost")
-                except Exception as exc:
-                    log.exception("storing the poll of feed %s failed", done.feed.id)
-                    failure = f"storing the result failed: {exc.__class__.__name__}: {exc}"[:500]
-                    results[i] = self._record_failure(conn, done, failure)
-        return [results[i] for i in range(len(batch))]
-
-    def _decide(self, done: _Done, error: str | None = None) -> Decision:
-        fetched, document = done.fetch, done.document
-        outcome = Outcome(
-            status=fetched.status,
-            headers=fetched.headers,
-            error=error or fetched.error or (document.error if document else None),
-            body_hash=done.body_hash,
-            parsed=_parsed(done) and error is None,
-            permanent_url=fetched.permanent_url,
-        )
-        return decide(
-            done.feed.state, outcome, self.now, jitter=self.random.random(), alert_after=self.settings.feed_alert_after
-        )
-
-    def _apply(self, conn: Connection, done: _Done, decision: Decision) -> FeedPoll:
-        feed, document, state = done.feed, done.document, decision.state
-        parsed = decision.state.body_hash == done.body_hash and _parsed(done) and state.status == "ok"
-        save_state(conn, feed, state, self.now, backlog_done=feed.backlog_done or parsed)
-        notices: list[str] = []
-        counts = None
-        if parsed and document is not None:
-            counts = ingest(conn, feed, document.entries, self.now, self.milestones)
-            notices.extend(counts.notices)
-        health = []
-        if decision.failing and state.failing_since is not None:
-            health.append(
-                failing_notice(feed, state.failing_since, state.consecutive_failures, state.last_error, self.now)
-            )
-        if decision.recovered_from is not None:
-            health.append(recovered_notice(feed, decision.recovered_from, self.now))
-        notices.extend(publish(conn, health, self.now))
-        return self._result(done, decision, counts, tuple(notices))
-
-    def _result(
-        self, done: _Done, decision: Decision, counts: IngestCounts | None = None, notices: tuple[str, ...] = ()
-    ) -> FeedPoll:
-        state = decision.state
-        return FeedPoll(
-            feed_id=done.feed.id,
-            url=done.feed.fetch_url,
-            status=state.status,
-            http_status=done.fetch.status,
-            error=state.last_error,
-            new=counts.new if counts else 0,
-            updated=counts.updated if counts else 0,
-            matched=counts.matched if counts else 0,
-            notices=notices,
-            fetch_seconds=done.fetch.elapsed,
-            parse_seconds=done.parse_seconds,
-            next_poll_at=state.next_poll_at,
-        )
-
-    def _record_failure(self, conn: Connection, done: _Done, error: str) -> FeedPoll:
-        """Store the feed as failed (with backoff) when storing its result failed."""
-        try:
-            with conn.begin_nested():
-                return self._apply(conn, done, self._decide(done, error))
-        except Exception:
-            log.exception("recording the failure of feed %s failed", done.feed.id)
-            return _failed(done, error)
-
-
-def _parsed(done: _Done) -> bool:
-    return done.document is not None and done.document.error is None
-
-
-def _needs_more(done: _Done, decision: Decision) -> bool:
-    """Whether storing this poll takes more than a state update: entries, or a health notice."""
-    return _parsed(done) or decision.failing or decision.recovered_from is not None
 
 
 def _timed_parse(body: bytes, headers: dict[str, str], url: str) -> tuple[Document, float]:
     began = time.perf_counter()
     document = parse_document(body, headers, url)
     return document, time.perf_counter() - began
-
-
-def _failed(done: _Done, error: str, status: str = "error") -> FeedPoll:
-    return FeedPoll(
-        feed_id=done.feed.id,
-        url=done.feed.fetch_url,
-        status=status,
-        http_status=done.fetch.status,
-        error=error,
-        fetch_seconds=done.fetch.elapsed,
-        parse_seconds=done.parse_seconds,
-    )
