@@ -11,16 +11,13 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from alerts.notices import NOTICES, about
 from timeline.dates import Window
-from timeline.feeds.ingest import ENTRIES, EVIDENCE, Evidence
-from timeline.feeds.store import FEEDS
+from timeline.feeds.evidence import Evidence, evidence_counts, evidence_for
 from timeline.rules import iso
 from timeline.store import changes_of, to_def
-
-_CHUNK = 500
 
 
 def _window(w: Window) -> dict[str, str]:
@@ -126,9 +123,7 @@ def list_notices(
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     """Notices newest first, filtered, as dicts (see `notice_rows`)."""
-    rows = notice_rows(
-        conn, type_=type_, types=types, since=since, subject=subject, before_id=before_id, limit=limit
-    )
+    rows = notice_rows(conn, type_=type_, types=types, since=since, subject=subject, before_id=before_id, limit=limit)
     return [notice_view(row) for row in rows]
 
 
@@ -156,56 +151,16 @@ class EvidencePage:
     total: int
 
 
-_COLUMNS = (
-    EVIDENCE.c.milestone_id,
-    EVIDENCE.c.feed_id,
-    FEEDS.c.name,
-    ENTRIES.c.title,
-    ENTRIES.c.link,
-    ENTRIES.c.published_at,
-    ENTRIES.c.summary,
-    EVIDENCE.c.rule,
-    EVIDENCE.c.matched_at,
-)
-_NEWEST_FIRST = (EVIDENCE.c.matched_at.desc(), ENTRIES.c.published_at.desc(), EVIDENCE.c.id.desc())
-
-
-def _joined(*columns: Any) -> Any:
-    return (
-        select(*columns)
-        .select_from(EVIDENCE)
-        .join(ENTRIES, ENTRIES.c.id == EVIDENCE.c.entry_id)
-        .join(FEEDS, FEEDS.c.id == EVIDENCE.c.feed_id)
-    )
-
-
-def _totals(conn: Connection, milestone_ids: Sequence[str]) -> dict[str, int]:
-    query = _joined(EVIDENCE.c.milestone_id, func.count()).where(EVIDENCE.c.milestone_id.in_(list(milestone_ids)))
-    return dict(conn.execute(query.group_by(EVIDENCE.c.milestone_id)).all())
-
-
 def evidence_page(conn: Connection, milestone_id: str, *, limit: int, offset: int = 0) -> EvidencePage:
     """`limit` pieces of a milestone's evidence from the `offset`-th newest, and its total."""
-    query = _joined(*_COLUMNS).where(EVIDENCE.c.milestone_id == milestone_id).order_by(*_NEWEST_FIRST)
-    rows = conn.execute(query.limit(limit).offset(offset)).all()
-    total = _totals(conn, [milestone_id]).get(milestone_id, 0)
-    return EvidencePage([evidence_view(Evidence(*row)) for row in rows], total)
+    items = evidence_for(conn, [milestone_id], limit=limit, offset=offset)[milestone_id]
+    return EvidencePage([evidence_view(e) for e in items], evidence_counts(conn, [milestone_id])[milestone_id])
 
 
 def newest_evidence(conn: Connection, milestone_ids: Sequence[str], *, per_milestone: int) -> dict[str, EvidencePage]:
     """The `per_milestone` newest pieces of evidence of each milestone (every id is a key), with totals:
     one milestone with 10,000 matched items costs no more to show than one with ten."""
-    found: dict[str, EvidencePage] = {}
     ids = list(dict.fromkeys(milestone_ids))
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        rank = func.row_number().over(partition_by=EVIDENCE.c.milestone_id, order_by=_NEWEST_FIRST).label("rank")
-        ranked = _joined(*_COLUMNS, rank).where(EVIDENCE.c.milestone_id.in_(chunk)).subquery()
-        query = select(*[ranked.c[c.name] for c in _COLUMNS])
-        query = query.where(ranked.c.rank <= per_milestone).order_by(ranked.c.milestone_id, ranked.c.rank)
-        items: dict[str, list[dict[str, Any]]] = {mid: [] for mid in chunk}
-        for row in conn.execute(query):
-            items[row[0]].append(evidence_view(Evidence(*row)))
-        totals = _totals(conn, chunk)
-        found.update({mid: EvidencePage(items[mid], totals.get(mid, 0)) for mid in chunk})
-    return found
+    found = evidence_for(conn, ids, limit=per_milestone)
+    totals = evidence_counts(conn, ids)
+    return {mid: EvidencePage([evidence_view(e) for e in found[mid]], totals[mid]) for mid in ids}
