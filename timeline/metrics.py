@@ -1,6 +1,9 @@
 """Prometheus metrics, in a registry of their own (never the process-global one), so that several
 apps or tests in one process do not collide.
 
+Every label of a finite set is exported, at 0 when nothing has it (`timeline_deliveries{status="dead"} 0`),
+so that an alert rule sees a zero rather than "no data".
+
 Two kinds: what the database knows is read at scrape time by `DatabaseCollector` (cheap COUNT/GROUP BY
 queries: correct however many workers share the database); what only a process knows (how long its
 scans take, how its feed polls end) is recorded by that process through `Metrics`.
@@ -9,7 +12,7 @@ scans take, how its feed polls end) is recorded by that process through `Metrics
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from time import perf_counter
@@ -20,7 +23,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Connection, Engine, case, func, inspect, select
 
 from alerts.models import Delivery, DeliveryAttempt, Notice
+from alerts.outbox import STATUSES as DELIVERY_STATUSES
 from alerts.sqltypes import utcnow
+from timeline.config.milestones import STATUSES as MILESTONE_STATUSES
 from timeline.feeds.models import Feed
 from timeline.store import MILESTONES
 
@@ -30,6 +35,24 @@ NOTICES = Notice.__table__  # type: ignore[attr-defined]
 DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
 ATTEMPTS = DeliveryAttempt.__table__  # type: ignore[attr-defined]
 POLL_RESULTS = ("ok", "not_modified", "error")
+FEED_STATUSES = ("new", "ok", "not_modified", "error")
+NOTICE_TYPES = (
+    "milestone.upcoming",
+    "milestone.window_opened",
+    "milestone.due",
+    "milestone.overdue",
+    "milestone.rescheduled",
+    "milestone.status_changed",
+    "milestone.added",
+    "milestone.removed",
+    "milestone.slip_reported",
+    "feed.item_matched",
+    "feed.failing",
+    "feed.recovered",
+    "subscription.disabled",
+    "test.ping",
+)
+"""Every notice type the service makes: each is exported, at 0 until one is created."""
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -60,6 +83,11 @@ class Metrics:
     def watch(self, engine: Engine) -> None:
         self.registry.register(DatabaseCollector(engine))
 
+    def watch_config(self, applied: Callable[[], bool]) -> None:
+        """Export `timeline_config_last_reload_successful`: 1 while `applied()` (the config on disk is
+        the one serving), 0 while a config that failed to apply is on disk and the last good one serves."""
+        self.registry.register(ConfigCollector(applied))
+
     @contextmanager
     def time_scan(self) -> Iterator[None]:
         start = perf_counter()
@@ -76,6 +104,25 @@ class Metrics:
         self.config_ok.set(1 if ok else 0)
         if ok and at is not None:
             self.config_success.set(at.timestamp())
+
+
+def counted(values: Iterable[str], counts: dict[str, int]) -> list[tuple[str, int]]:
+    """Each of `values` with its count (0 when absent), then any other value that has a count, sorted."""
+    known = list(dict.fromkeys(values))
+    return [(v, counts.get(v, 0)) for v in known] + sorted((v, n) for v, n in counts.items() if v not in known)
+
+
+class ConfigCollector(Collector):
+    def __init__(self, applied: Callable[[], bool]) -> None:
+        self.applied = applied
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "timeline_config_last_reload_successful",
+            "1 when the config files on disk are the ones applied; 0 while they fail to apply",
+        )
+        family.add_metric([], 1 if self.applied() else 0)
+        yield family
 
 
 class DatabaseCollector(Collector):
@@ -100,20 +147,24 @@ class DatabaseCollector(Collector):
 
     def _families(self, conn: Connection) -> Iterator[Metric]:
         notices = CounterMetricFamily("timeline_notices", "Notices created, by type", labels=["type"])
-        for kind, count in conn.execute(select(NOTICES.c.type, func.count()).group_by(NOTICES.c.type)):
+        by_type: dict[str, int] = dict(
+            conn.execute(select(NOTICES.c.type, func.count()).group_by(NOTICES.c.type)).all()
+        )
+        for kind, count in counted(NOTICE_TYPES, by_type):
             notices.add_metric([kind], count)
         yield notices
 
         milestones = GaugeMetricFamily("timeline_milestones", "Milestones (not archived), by status", labels=["status"])
         query = select(MILESTONES.c.status, func.count()).where(MILESTONES.c.archived_at.is_(None))
-        for status, count in conn.execute(query.group_by(MILESTONES.c.status)):
+        by_status: dict[str, int] = dict(conn.execute(query.group_by(MILESTONES.c.status)).all())
+        for status, count in counted(MILESTONE_STATUSES, by_status):
             milestones.add_metric([status], count)
         yield milestones
 
         d = DELIVERIES.c
         deliveries = GaugeMetricFamily("timeline_deliveries", "Deliveries, by status", labels=["status"])
         counts: dict[str, int] = dict(conn.execute(select(d.status, func.count()).group_by(d.status)).all())
-        for status, count in sorted(counts.items()):
+        for status, count in counted(DELIVERY_STATUSES, counts):
             deliveries.add_metric([status], count)
         yield deliveries
         depth = GaugeMetricFamily("timeline_outbox_depth", "Deliveries waiting to be sent (pending or in flight)")
@@ -147,6 +198,6 @@ class DatabaseCollector(Collector):
             "timeline_feeds", "Active feeds, by the result of their last poll", labels=["status"]
         )
         query = select(feeds.c.status, func.count()).where(feeds.c.active.is_(True)).group_by(feeds.c.status)
-        for status, count in conn.execute(query):
+        for status, count in counted(FEED_STATUSES, dict(conn.execute(query).all())):
             family.add_metric([status], count)
         return family

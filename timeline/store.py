@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, func, select
 
 from timeline.config.milestones import MilestoneDef
 from timeline.dates import point, span
@@ -80,6 +80,45 @@ def all_rows(conn: Connection, *, include_archived: bool = False) -> list[Any]:
     if not include_archived:
         query = query.where(MILESTONES.c.archived_at.is_(None))
     return list(conn.execute(query))
+
+
+def milestone_rows(
+    conn: Connection,
+    *,
+    tag: str | None = None,
+    status: str | None = None,
+    subject: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    include_archived: bool = False,
+) -> list[Any]:
+    """Milestones in time order (window start, then due, then id), filtered: `start`/`end` keep those
+    still open after `start` and opening before `end`; `tag` those carrying it."""
+    c = MILESTONES.c
+    query = select(MILESTONES).order_by(c.opens_at, c.due_at, c.id)
+    if not include_archived:
+        query = query.where(c.archived_at.is_(None))
+    if status:
+        query = query.where(c.status == status)
+    if subject:
+        query = query.where(c.subject == subject)
+    if start is not None:
+        query = query.where(c.due_at > start)
+    if end is not None:
+        query = query.where(c.opens_at < end)
+    rows = list(conn.execute(query))
+    return [r for r in rows if tag in (r.tags or [])] if tag else rows
+
+
+def milestone_row(conn: Connection, milestone_id: str) -> Any | None:
+    """One milestone (archived ones too), or None."""
+    return conn.execute(select(MILESTONES).where(MILESTONES.c.id == milestone_id)).first()
+
+
+def last_changed(conn: Connection) -> datetime | None:
+    """When any milestone last changed (was added, edited, rescheduled or archived); None without any."""
+    moment: datetime | None = conn.execute(select(func.max(MILESTONES.c.updated_at))).scalar()
+    return moment
 
 
 def changes_of(conn: Connection, milestone_ids: Sequence[str]) -> list[Any]:

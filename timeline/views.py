@@ -1,8 +1,12 @@
-"""Read models shared by the CLI and the HTTP API: milestones and notices as JSON-able dicts."""
+"""Read models shared by the CLI and the HTTP API: milestones, notices and evidence as JSON-able dicts.
+
+The HTTP routes call these (and `timeline.store`) rather than building queries of their own.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
@@ -11,8 +15,9 @@ from sqlalchemy import Connection, select
 
 from alerts.notices import NOTICES, about
 from timeline.dates import Window
+from timeline.feeds.evidence import Evidence, evidence_counts, evidence_for
 from timeline.rules import iso
-from timeline.store import to_def
+from timeline.store import changes_of, to_def
 
 
 def _window(w: Window) -> dict[str, str]:
@@ -46,6 +51,29 @@ def milestone_view(row: Any, now: datetime) -> dict[str, Any]:
     }
 
 
+def change_view(change: Any) -> dict[str, Any]:
+    return {
+        "id": change.id,
+        "kind": change.kind,
+        "at": iso(change.at),
+        "slip_days": change.slip_days,
+        "before": change.before,
+        "after": change.after,
+    }
+
+
+def milestone_detail(conn: Connection, row: Any, now: datetime, *, evidence_limit: int) -> dict[str, Any]:
+    """A milestone with its change history, its 50 latest notices and its `evidence_limit` newest
+    pieces of evidence (`evidence_total` says how many there are: the rest is paged by `evidence_page`)."""
+    view = milestone_view(row, now)
+    view["changes"] = [change_view(c) for c in changes_of(conn, [row.id])]
+    view["notices"] = list_notices(conn, subject=row.id, limit=50)
+    newest = newest_evidence(conn, [row.id], per_milestone=evidence_limit)[row.id]
+    view["evidence"] = newest.items
+    view["evidence_total"] = newest.total
+    return view
+
+
 def notice_view(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -58,7 +86,7 @@ def notice_view(row: Any) -> dict[str, Any]:
     }
 
 
-def list_notices(
+def notice_rows(
     conn: Connection,
     *,
     type_: str | None = None,
@@ -67,9 +95,9 @@ def list_notices(
     subject: str | None = None,
     before_id: int | None = None,
     limit: int = 100,
-) -> list[dict[str, Any]]:
-    """Notices newest first, filtered (`type_` one type, `types` any of several); `before_id` is the
-    cursor of the next page."""
+) -> list[Any]:
+    """Notice rows newest first, filtered (`type_` one type, `types` any of several); `before_id` is
+    the cursor of the next page."""
     query = select(NOTICES).order_by(NOTICES.c.id.desc()).limit(limit)
     if type_:
         query = query.where(NOTICES.c.type == type_)
@@ -81,7 +109,22 @@ def list_notices(
         query = query.where(about(subject))
     if before_id:
         query = query.where(NOTICES.c.id < before_id)
-    return [notice_view(row) for row in conn.execute(query)]
+    return list(conn.execute(query))
+
+
+def list_notices(
+    conn: Connection,
+    *,
+    type_: str | None = None,
+    types: Sequence[str] | None = None,
+    since: datetime | None = None,
+    subject: str | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Notices newest first, filtered, as dicts (see `notice_rows`)."""
+    rows = notice_rows(conn, type_=type_, types=types, since=since, subject=subject, before_id=before_id, limit=limit)
+    return [notice_view(row) for row in rows]
 
 
 def notice_types(conn: Connection, patterns: Sequence[str]) -> list[str]:
@@ -89,3 +132,35 @@ def notice_types(conn: Connection, patterns: Sequence[str]) -> list[str]:
     match them (`milestone.*`, `*.due`, `feed.item_matched`; case-sensitive)."""
     stored = conn.execute(select(NOTICES.c.type).distinct()).scalars()
     return sorted(t for t in stored if any(fnmatchcase(t, p) for p in patterns))
+
+
+def evidence_view(e: Evidence) -> dict[str, Any]:
+    """A piece of evidence as the API shows it (instants in the `...Z` form)."""
+    return e.as_dict() | {
+        "feed": e.feed_name,
+        "published": iso(e.published) if e.published is not None else None,
+        "matched_at": iso(e.matched_at),
+    }
+
+
+@dataclass(frozen=True)
+class EvidencePage:
+    """Some of a milestone's evidence, newest first, and how much it has in all."""
+
+    items: list[dict[str, Any]]
+    total: int
+
+
+def evidence_page(conn: Connection, milestone_id: str, *, limit: int, offset: int = 0) -> EvidencePage:
+    """`limit` pieces of a milestone's evidence from the `offset`-th newest, and its total."""
+    items = evidence_for(conn, [milestone_id], limit=limit, offset=offset)[milestone_id]
+    return EvidencePage([evidence_view(e) for e in items], evidence_counts(conn, [milestone_id])[milestone_id])
+
+
+def newest_evidence(conn: Connection, milestone_ids: Sequence[str], *, per_milestone: int) -> dict[str, EvidencePage]:
+    """The `per_milestone` newest pieces of evidence of each milestone (every id is a key), with totals:
+    one milestone with 10,000 matched items costs no more to show than one with ten."""
+    ids = list(dict.fromkeys(milestone_ids))
+    found = evidence_for(conn, ids, limit=per_milestone)
+    totals = evidence_counts(conn, ids)
+    return {mid: EvidencePage([evidence_view(e) for e in found[mid]], totals[mid]) for mid in ids}

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert
+from fastapi.testclient import TestClient
+from sqlalchemy import insert, text
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from alerts.models import Delivery, DeliveryAttempt
 from alerts.notices import NewNotice, publish
-from tests.web.conftest import NOW, WRITE
+from tests.web.conftest import NOW, TOKEN, WRITE, serving
+from timeline.db import make_engine
+from timeline.service import Service
+from timeline.settings import load_settings
+from timeline.web.app import create_app
 
 HOOK = {"url": "https://hooks.example.com/timeline", "events": ["milestone.*"], "tags": ["anthropic"]}
 
@@ -133,3 +145,84 @@ def test_deliveries_list_detail_retry_and_recover(client, engine):
     conflict = client.post("/api/deliveries/2/retry", headers=WRITE)
     assert conflict.status_code == 409
     assert "enable it first" in conflict.json()["error"]["message"]
+
+
+def test_concurrent_rotations_never_hand_out_a_secret_that_does_not_sign(db_url, config_dir, httpserver):
+    """20 rotations at once: every secret handed out either signs the next webhook, or was replaced by
+    a later successful rotation that kept it as its previous secret. None is silently overwritten.
+
+    On PostgreSQL the test holds the subscription's row lock until all 20 requests wait for it, so
+    that they all read the same secret before any of them writes: the race happens every run."""
+    httpserver.expect_request("/hook", method="POST").respond_with_data("", status=204)
+    settings = load_settings(database_url=db_url, config_dir=config_dir, api_token=TOKEN, webhook_allow_private=True)
+    app_engine = make_engine(db_url, pool_size=24, max_overflow=0)
+    _warm(app_engine, 24)
+    client = TestClient(create_app(settings, service=Service(settings, engine=app_engine)))
+    created = client.post("/api/subscriptions", json=HOOK | {"url": httpserver.url_for("/hook")}, headers=WRITE)
+    sid = created.json()["id"]
+
+    def rotate(base: str) -> tuple[int, str | None]:
+        request = urllib.request.Request(f"{base}api/subscriptions/{sid}/rotate-secret", method="POST", headers=WRITE)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read())["secret"]
+        except urllib.error.HTTPError as refused:
+            return refused.code, None
+
+    with serving(client.app) as base, ThreadPoolExecutor(max_workers=20) as pool, _row_locked(db_url, sid, 20):
+        pending = [pool.submit(rotate, base) for _ in range(20)]
+    answers = [future.result(timeout=60) for future in pending]
+    assert {status for status, _ in answers} <= {200, 409}, answers
+    returned = [secret for status, secret in answers if status == 200]
+    assert returned, "at least one rotation succeeds"
+
+    ping = client.post(f"/api/subscriptions/{sid}/test", headers=WRITE)
+    assert ping.json()["ok"] is True
+    request, _ = httpserver.log[-1]
+    body, headers = request.get_data(as_text=True), dict(request.headers)
+    client.close()
+    app_engine.dispose()
+
+    def signs(secret: str) -> bool:
+        try:
+            Webhook(secret).verify(body, headers)
+        except WebhookVerificationError:
+            return False
+        return True
+
+    signing = [secret for secret in returned if signs(secret)]
+    # The last successful rotation's secret signs, and so does the one it replaced (for 24 hours),
+    # which was handed out too when two or more succeeded.
+    assert len(signing) == min(len(returned), 2), (len(returned), len(signing))
+
+
+def _warm(engine, count: int) -> None:
+    """Open `count` pooled connections now, so that none is opened during the race."""
+    with ExitStack() as stack:
+        for _ in range(count):
+            stack.enter_context(engine.connect()).execute(text("SELECT 1"))
+
+
+@contextmanager
+def _row_locked(db_url: str, subscription_id: str, waiters: int):
+    """On PostgreSQL: hold the subscription's row lock until `waiters` other sessions wait for a lock,
+    then let them go. On SQLite writers are serialised by BEGIN IMMEDIATE: nothing to hold."""
+    if not db_url.startswith("postgresql"):
+        yield
+        return
+    engine = make_engine(db_url)
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with engine.connect() as holder, engine.connect() as watcher:
+        transaction = holder.begin()
+        holder.execute(text("SELECT id FROM subscriptions WHERE id = :id FOR UPDATE"), {"id": subscription_id})
+        try:
+            yield
+            for _ in range(600):
+                if watcher.execute(waiting).scalar() >= waiters:
+                    break
+                threading.Event().wait(0.05)
+        finally:
+            transaction.commit()
+    engine.dispose()

@@ -222,4 +222,4 @@ def test_notices_about_a_milestone_include_those_where_it_is_not_the_first_subje
     detail = client.get("/api/milestones/microsoft-sweden").json()
     assert "feed.item:f:1" in {n["key"] for n in detail["notices"]}
     atom = client.get("/notices.atom", params={"milestone": "microsoft-sweden"}).text
-    assert "feed.item: both" in atom
+    assert "urn:timeline-alerts:notice:feed.item:f:1" in atom

@@ -10,12 +10,13 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from freezegun import freeze_time
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics_families
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert
 
 from alerts.models import Delivery, DeliveryAttempt, Subscription
 from alerts.notices import NewNotice, publish
-from tests.web.conftest import NOW, WRITE, write_config
+from tests.web.conftest import NOW, READ_TOKEN, TOKEN, WRITE, write_config
 from timeline.db import make_engine
 from timeline.logs import JsonFormatter
 from timeline.service import Service
@@ -37,22 +38,71 @@ def test_healthz_and_readyz_when_all_is_well(client):
     assert ready.json() == {"ready": True, "checks": {"database": "ok", "config": "ok"}}
 
 
-def test_readyz_names_each_failing_reason(make_client, config_dir):
-    client = make_client(scheduler=FakeScheduler())
+def _break_the_config(client, config_dir):
     write_config(config_dir, "milestones:\n  - id: broken\n    title: Broken\n    when: 2025-13\n")
     client.app.state.service.reload_config(NOW, force=True)
+
+
+def test_a_config_that_failed_to_apply_is_reported_but_the_service_stays_ready(make_client, config_dir):
+    client = make_client()
+    _break_the_config(client, config_dir)
+    response = client.get("/readyz")
+    # The last good config serves: the service can do its work, so it is ready, and says what is wrong.
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ready"] is True
+    assert body["checks"]["database"] == "ok"
+    # Without a token: where the problem is, not what the file says.
+    assert body["checks"]["config"] == (
+        "not applied, the last good config is serving: milestones.yaml:4: milestones[0].when; "
+        "send a token to see the messages"
+    )
+    assert "2025-13" not in response.text
+    assert str(config_dir) not in response.text
+    detailed = client.get("/readyz", headers=WRITE).json()["checks"]["config"]
+    assert "milestones.yaml:4: milestones[0].when: '2025-13' is not a date" in detailed
+    metrics = client.get("/metrics").text
+    assert "timeline_config_last_reload_successful 0.0" in metrics
+    # Fixed on disk: the report and the metric clear.
+    write_config(config_dir)
+    client.app.state.service.reload_config(NOW, force=True)
+    assert client.get("/readyz").json()["checks"]["config"] == "ok"
+    assert "timeline_config_last_reload_successful 1.0" in client.get("/metrics").text
+
+
+def test_readyz_with_a_read_token_shows_the_details_to_its_holders(make_client, config_dir):
+    client = make_client(api_read_token=READ_TOKEN)
+    _break_the_config(client, config_dir)
+    assert client.get("/readyz").status_code == 401
+    body = client.get("/readyz", headers={"Authorization": f"Bearer {READ_TOKEN}"}).json()
+    assert "'2025-13' is not a date" in body["checks"]["config"]
+    assert "'2025-13' is not a date" in client.get("/readyz", params={"token": READ_TOKEN}).json()["checks"]["config"]
+
+
+def test_a_stopped_scheduler_makes_the_service_unready(make_client):
+    client = make_client(scheduler=FakeScheduler())
     response = client.get("/readyz")
     assert response.status_code == 503
-    checks = response.json()["checks"]
-    assert checks["database"] == "ok"
-    assert checks["config"].startswith("not applied: ")
-    assert "milestones.yaml:4: milestones[0].when: '2025-13' is not a date" in checks["config"]
-    assert checks["scheduler"] == "not running"
+    assert response.json() == {"ready": False, "checks": {"database": "ok", "config": "ok", "scheduler": "not running"}}
     FakeScheduler.running = True
     try:
-        assert client.get("/readyz").json()["checks"]["scheduler"] == "ok"
+        assert client.get("/readyz").status_code == 200
     finally:
         FakeScheduler.running = False
+
+
+def test_operations_endpoints_are_behind_the_read_token_when_one_is_set(make_client):
+    client = make_client(api_read_token=READ_TOKEN)
+    read = {"Authorization": f"Bearer {READ_TOKEN}"}
+    assert client.get("/healthz").status_code == 200
+    for path in ("/metrics", "/readyz", "/openapi.json", "/docs", "/redoc"):
+        refused = client.get(path)
+        assert refused.status_code == 401, path
+        assert refused.headers["www-authenticate"] == "Bearer"
+        assert client.get(path, headers=read).status_code == 200, path
+        assert client.get(path, headers=WRITE).status_code == 200, path
+        assert client.get(path, params={"token": READ_TOKEN}).status_code == 200, path
+        assert client.get(path, params={"token": TOKEN}).status_code == 401, path
 
 
 def test_readyz_reports_an_unreachable_database(tmp_path):
@@ -127,6 +177,32 @@ def test_metrics_are_prometheus_text_from_the_database(client, engine):
     assert ("timeline_metrics_database_up", ()) in samples
     assert "# TYPE timeline_scan_duration_seconds histogram" in response.text
     assert samples[("timeline_feed_polls_total", (("result", "error"),))] == 0
+
+
+def test_every_label_of_a_finite_set_is_exported_at_zero(client):
+    samples = _samples(client.get("/metrics").text)
+    for status in ("pending", "in_flight", "delivered", "dead", "cancelled"):
+        assert samples[("timeline_deliveries", (("status", status),))] == 0
+    for status in ("planned", "done", "cancelled"):
+        assert samples[("timeline_milestones", (("status", status),))] == (2 if status == "planned" else 0)
+    for kind in ("milestone.due", "milestone.overdue", "feed.failing", "subscription.disabled", "test.ping"):
+        assert samples[("timeline_notices_total", (("type", kind),))] == 0
+    for status in ("new", "ok", "not_modified", "error"):
+        assert samples[("timeline_feeds", (("status", status),))] == 0
+    assert samples[("timeline_outbox_depth", ())] == 0
+
+
+def test_metrics_speak_openmetrics_to_a_scraper_that_asks(client):
+    accept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
+    response = client.get("/metrics", headers={"Accept": accept})
+    assert response.headers["content-type"].startswith("application/openmetrics-text; version=1.0.0")
+    assert response.text.rstrip().endswith("# EOF")
+    families = {f.name: f for f in openmetrics_families(response.text)}
+    assert families["timeline_deliveries"].type == "gauge"
+    assert families["timeline_notices"].type == "counter"
+    plain = client.get("/metrics", headers={"Accept": "text/plain"})
+    assert plain.headers["content-type"].startswith("text/plain")
+    assert "# EOF" not in plain.text
 
 
 def test_apps_have_registries_of_their_own(make_client):

@@ -9,6 +9,7 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import Engine
@@ -17,12 +18,13 @@ from alerts import deliveries, subscriptions
 from alerts.config import AlertsConfig
 from alerts.delivery import PingResult
 from alerts.sqltypes import utcnow
-from timeline.db import write_transaction
+from timeline.db import serialise, write_transaction
 from timeline.rules import iso
 from timeline.service import Service
 from timeline.web.api_milestones import date_bound
-from timeline.web.auth import Reader, Writer, service_of
+from timeline.web.auth import Reader, Writer, bearer_token, is_writer, service_of, settings_of
 from timeline.web.errors import ApiError
+from timeline.web.links import link
 from timeline.web.schemas import DATE_TEXT, error_responses
 from timeline.web.schemas_alerts import (
     DeliveryDetailOut,
@@ -45,6 +47,8 @@ ServiceDep = Annotated[Service, Depends(service_of)]
 SubscriptionId = Annotated[str, Path(max_length=200, description="The subscription's id")]
 DeliveryId = Annotated[int, Path(ge=1, le=2**62, description="The delivery's id")]
 _CURSOR = re.compile(r"^[0-9]{1,18}$")
+ROTATION_LOCK = 7_140_003
+"""The PostgreSQL advisory lock that serialises secret rotations (beside timeline.db's 7_140_001 and 7_140_002)."""
 
 
 def _plain(value: Any) -> Any:
@@ -60,6 +64,29 @@ def _plain(value: Any) -> Any:
 def _view(view: Any) -> dict[str, Any]:
     """An alerts view dataclass as JSON-able data."""
     return {f.name: _plain(getattr(view, f.name)) for f in dataclasses.fields(view)}
+
+
+def masked_url(url: str) -> str:
+    """`url` with only its scheme, host and port showing: the path, query and any user or password
+    masked (`https://hooks.slack.com/***`). A Slack or Discord webhook URL's path is its credential."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return "***"
+    if ":" in host:
+        host = f"[{host}]"
+    hidden = bool(parts.path.strip("/") or parts.query or parts.fragment or parts.username)
+    return f"{parts.scheme}://{host}{port}/{'***' if hidden else ''}"
+
+
+def _subscription(view: subscriptions.SubscriptionView, request: Request) -> dict[str, Any]:
+    """A subscription as shown to this caller: the target URL in full only to holders of the write token."""
+    shown = _view(view)
+    if not is_writer(settings_of(request), bearer_token(request.headers.get("authorization"))):
+        shown["url"] = masked_url(view.url)
+    return shown
 
 
 def _with_secret(created: subscriptions.WithSecret) -> dict[str, Any]:
@@ -80,37 +107,42 @@ def create_subscription(
 ) -> dict[str, Any]:
     with write_transaction(service.engine) as conn:
         created = subscriptions.create_subscription(conn, service.alerts, utcnow(), **body.model_dump())
-    response.headers["Location"] = str(request.url_for("get_subscription", subscription_id=created.subscription.id))
+    response.headers["Location"] = link(
+        service.settings, f"api/subscriptions/{quote(created.subscription.id, safe='')}"
+    )
     return _with_secret(created)
 
 
 @router.get(
     "/subscriptions",
     tags=["subscriptions"],
-    summary="List subscriptions (without their secrets)",
+    summary="List subscriptions (without their secrets; target URLs masked without the write token)",
     response_model=list[SubscriptionOut],
     responses=error_responses(401, 422),
     dependencies=[Reader],
 )
 def list_subscriptions(
     service: ServiceDep,
+    request: Request,
     active: Annotated[bool | None, Query(description="Only active (true) or inactive (false) ones")] = None,
 ) -> list[dict[str, Any]]:
     with service.engine.connect() as conn:
-        return [_view(s) for s in subscriptions.list_subscriptions(conn, active=active)]
+        found = subscriptions.list_subscriptions(conn, active=active)
+    return [_subscription(s, request) for s in found]
 
 
 @router.get(
     "/subscriptions/{subscription_id}",
     tags=["subscriptions"],
-    summary="One subscription (without its secret)",
+    summary="One subscription (without its secret; its target URL masked without the write token)",
     response_model=SubscriptionOut,
     responses=error_responses(401, 404, 422),
     dependencies=[Reader],
 )
-def get_subscription(service: ServiceDep, subscription_id: SubscriptionId) -> dict[str, Any]:
+def get_subscription(service: ServiceDep, subscription_id: SubscriptionId, request: Request) -> dict[str, Any]:
     with service.engine.connect() as conn:
-        return _view(subscriptions.get_subscription(conn, subscription_id))
+        found = subscriptions.get_subscription(conn, subscription_id)
+    return _subscription(found, request)
 
 
 @router.patch(
@@ -178,6 +210,9 @@ async def test_subscription(request: Request, service: ServiceDep, subscription_
 )
 def rotate_secret(service: ServiceDep, subscription_id: SubscriptionId) -> dict[str, Any]:
     with write_transaction(service.engine) as conn:
+        # One rotation at a time (on PostgreSQL; SQLite's write lock does it already): two rotations
+        # reading the same secret would each hand out a new one, and only the later would sign.
+        serialise(conn, ROTATION_LOCK)
         return _with_secret(subscriptions.rotate_secret(conn, service.alerts, subscription_id, utcnow()))
 
 

@@ -3,12 +3,12 @@ timeline of milestones and matched feed items; notices with cursor pagination.""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
-from sqlalchemy import Connection, select
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from sqlalchemy import Connection
 
 from alerts.sqltypes import utcnow
 from timeline.dates import parse_window
@@ -16,13 +16,15 @@ from timeline.editing import config_defaults, create_milestone, delete_milestone
 from timeline.errors import NotFoundError
 from timeline.rules import iso
 from timeline.service import Service
-from timeline.store import MILESTONES, changes_of
-from timeline.views import list_notices, milestone_view
-from timeline.web.auth import Reader, Writer, service_of
+from timeline.store import milestone_row, milestone_rows
+from timeline.views import evidence_page, list_notices, milestone_detail, milestone_view, newest_evidence
+from timeline.web.auth import ExportReader, Reader, Writer, service_of
 from timeline.web.errors import ApiError
+from timeline.web.links import link
 from timeline.web.schemas import (
     DATE_TEXT,
     READ_ERRORS,
+    EvidencePageOut,
     MilestoneDetail,
     MilestoneIn,
     MilestoneOut,
@@ -32,13 +34,13 @@ from timeline.web.schemas import (
     TimelineOut,
     error_responses,
 )
-from timeline.web.sources import evidence_for
 
 router = APIRouter(prefix="/api")
 ServiceDep = Annotated[Service, Depends(service_of)]
 MilestoneId = Annotated[str, Path(description="The milestone's id", max_length=200, examples=["example-point"])]
 _MAX_ID = 2**62
-_CURSOR = re.compile(r"^[0-9]{1,19}$")
+EVIDENCE_IN_DETAIL = 20
+"""The newest pieces of evidence shown with a milestone; `GET /api/milestones/{id}/evidence` pages the rest."""
 
 
 def date_bound(value: str | None, field: str, *, end: bool) -> datetime | None:
@@ -50,32 +52,6 @@ def date_bound(value: str | None, field: str, *, end: bool) -> datetime | None:
     except (ValueError, OverflowError):
         raise ApiError(422, f"{value!r} is not a date; use {DATE_TEXT}", field=field) from None
     return window.end if end else window.start
-
-
-def _milestone_rows(
-    conn: Connection,
-    *,
-    tag: str | None = None,
-    status: str | None = None,
-    subject: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    include_archived: bool = False,
-) -> list[Any]:
-    c = MILESTONES.c
-    query = select(MILESTONES).order_by(c.opens_at, c.due_at, c.id)
-    if not include_archived:
-        query = query.where(c.archived_at.is_(None))
-    if status:
-        query = query.where(c.status == status)
-    if subject:
-        query = query.where(c.subject == subject)
-    if start is not None:
-        query = query.where(c.due_at > start)
-    if end is not None:
-        query = query.where(c.opens_at < end)
-    rows = list(conn.execute(query))
-    return [r for r in rows if tag in (r.tags or [])] if tag else rows
 
 
 From = Annotated[str | None, Query(alias="from", description=f"Milestones still open after this ({DATE_TEXT})")]
@@ -102,32 +78,14 @@ def list_milestones(
     start, end = date_bound(from_, "from", end=False), date_bound(to, "to", end=True)
     now = utcnow()
     with service.engine.connect() as conn:
-        rows = _milestone_rows(
+        rows = milestone_rows(
             conn, tag=tag, status=status, subject=subject, start=start, end=end, include_archived=include_archived
         )
     return [milestone_view(row, now) for row in rows]
 
 
-def _detail(conn: Connection, row: Any, now: datetime) -> dict[str, Any]:
-    view = milestone_view(row, now)
-    view["changes"] = [
-        {
-            "id": c.id,
-            "kind": c.kind,
-            "at": iso(c.at),
-            "slip_days": c.slip_days,
-            "before": c.before,
-            "after": c.after,
-        }
-        for c in changes_of(conn, [row.id])
-    ]
-    view["notices"] = list_notices(conn, subject=row.id, limit=50)
-    view["evidence"] = evidence_for(conn, [row.id]).get(row.id, [])
-    return view
-
-
 def _get_row(conn: Connection, milestone_id: str) -> Any:
-    row = conn.execute(select(MILESTONES).where(MILESTONES.c.id == milestone_id)).first()
+    row = milestone_row(conn, milestone_id)
     if row is None:
         raise NotFoundError(f"no milestone {milestone_id!r}")
     return row
@@ -143,7 +101,28 @@ def _get_row(conn: Connection, milestone_id: str) -> Any:
 )
 def get_milestone(service: ServiceDep, milestone_id: MilestoneId) -> dict[str, Any]:
     with service.engine.connect() as conn:
-        return _detail(conn, _get_row(conn, milestone_id), utcnow())
+        return milestone_detail(conn, _get_row(conn, milestone_id), utcnow(), evidence_limit=EVIDENCE_IN_DETAIL)
+
+
+@router.get(
+    "/milestones/{milestone_id}/evidence",
+    tags=["milestones"],
+    summary="A milestone's feed evidence, newest first, a page at a time",
+    response_model=EvidencePageOut,
+    responses=error_responses(401, 404, 422),
+    dependencies=[ExportReader],
+)
+def milestone_evidence(
+    service: ServiceDep,
+    milestone_id: MilestoneId,
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="How many of the newest to skip")] = 0,
+) -> dict[str, Any]:
+    with service.engine.connect() as conn:
+        _get_row(conn, milestone_id)
+        page = evidence_page(conn, milestone_id, limit=limit, offset=offset)
+    more = offset + len(page.items) < page.total
+    return {"items": page.items, "total": page.total, "next_offset": offset + len(page.items) if more else None}
 
 
 def _write_options(service: Service) -> dict[str, Any]:
@@ -160,10 +139,10 @@ def _write_options(service: Service) -> dict[str, Any]:
     responses=error_responses(400, 401, 403, 409, 422),
     dependencies=[Writer],
 )
-def post_milestone(service: ServiceDep, body: MilestoneIn, request: Request, response: Response) -> dict[str, Any]:
+def post_milestone(service: ServiceDep, body: MilestoneIn, response: Response) -> dict[str, Any]:
     now = utcnow()
     row = create_milestone(service.engine, body.model_dump(exclude_unset=True), now, **_write_options(service))
-    response.headers["Location"] = str(request.url_for("get_milestone", milestone_id=row.id))
+    response.headers["Location"] = link(service.settings, f"api/milestones/{quote(row.id, safe='')}")
     return milestone_view(row, now)
 
 
@@ -211,13 +190,17 @@ def timeline(
     tag: Annotated[str | None, Query(description="Only milestones with this tag")] = None,
     from_: From = None,
     to: To = None,
+    items_per_milestone: Annotated[
+        int, Query(ge=0, le=100, description="The newest matched feed items shown per milestone")
+    ] = 20,
 ) -> dict[str, Any]:
     start, end = date_bound(from_, "from", end=False), date_bound(to, "to", end=True)
     now = utcnow()
     entries: list[dict[str, Any]] = []
     with service.engine.connect() as conn:
-        rows = _milestone_rows(conn, tag=tag, start=start, end=end)
-        evidence = evidence_for(conn, [r.id for r in rows])
+        rows = milestone_rows(conn, tag=tag, start=start, end=end)
+        newest = newest_evidence(conn, [r.id for r in rows], per_milestone=items_per_milestone)
+    evidence = {milestone_id: page.items for milestone_id, page in newest.items()}
     for row in rows:
         view = milestone_view(row, now)
         entries.append(

@@ -18,7 +18,8 @@ from timeline.metrics import Metrics
 from timeline.scheduler import Scheduler
 from timeline.service import Service
 from timeline.settings import Settings
-from timeline.web import api_alerts, api_feeds, api_milestones, exports, ops, page
+from timeline.web import api_alerts, api_feeds, api_milestones, docs, exports, ops, page
+from timeline.web.edges import RequestEdges
 from timeline.web.errors import ApiError, describe, error_response, install_error_handlers
 
 log = logging.getLogger("timeline.web")
@@ -27,7 +28,8 @@ _INCOMING_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 DESCRIPTION = """Dated milestones, the notices they raise, and the feeds and webhooks around them.
 
 Reads are open unless `TIMELINE_API_READ_TOKEN` is set; writes need
-`Authorization: Bearer <TIMELINE_API_TOKEN>`. Every error is `{"error": {"code", "message", "field"}}`.
+`Authorization: Bearer <TIMELINE_API_TOKEN>`, checked before the body is read. Bodies are at most
+1 MiB (413) and JSON nested at most 32 deep. Every error is `{"error": {"code", "message", "field"}}`.
 Milestones defined in `config/milestones.yaml` are read-only here (409 names the file to edit).
 """
 
@@ -123,11 +125,16 @@ def create_app(
     service = service or Service(settings)
     metrics = metrics or service.metrics
     metrics.watch(service.engine)
+    metrics.watch_config(lambda: service.config.error is None)
     app = FastAPI(
         title="timeline-alerts",
         version=__version__,
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        # Served by timeline.web.docs: behind the read token, with bundled assets (no CDN).
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.service = service
     app.state.scheduler = scheduler
@@ -135,7 +142,8 @@ def create_app(
     app.state.send_ping = send_ping or send_test
     app.state.templates = page.templates()
     install_error_handlers(app)
-    for module in (api_milestones, api_feeds, api_alerts, exports, page, ops):
+    for module in (api_milestones, api_feeds, api_alerts, exports, page, ops, docs):
         app.include_router(module.router)
+    app.add_middleware(RequestEdges, settings=settings)
     app.add_middleware(RequestContext)
     return app

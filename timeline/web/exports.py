@@ -1,77 +1,109 @@
 """Exports for other programs: an RFC 5545 calendar of the milestones and an Atom feed of the notices.
 
-The calendar is made with `icalendar`: a milestone is one event with a stable UID and a SEQUENCE that
-rises when it is rescheduled, so a subscribed calendar updates the event in place. Date-precision
-windows are all-day events in the milestone's zone; instants are timed events; a span covers its
-start window's start to its end window's end. The feed is made with `feedgen`.
+Both are byte-for-byte the same while nothing changed (no "now" in them), carry an ETag and a
+Last-Modified, and answer 304 to a client that has them already (`timeline.web.caching`). Links in
+them point at the page's anchor of a milestone, `{TIMELINE_PUBLIC_URL}/#m-<id>`, or at the article
+a feed item matched; never at the Host header the request came with.
+
+The calendar is made with `icalendar`. A point milestone is one event; a span is two, its start
+window and its due window, so that a three-year construction does not fill every day of three years.
+Each event has a stable UID, a SEQUENCE that rises when the milestone is rescheduled, and DTSTAMP and
+LAST-MODIFIED from the milestone's last revision (RFC 5545 3.8.7.2: without METHOD, DTSTAMP is when
+the information last changed). Date-precision windows are all-day events in the milestone's zone;
+instants are timed events.
+
+The feed is made with `feedgen`: one entry per notice, worded by the notice's own message
+(`alerts.message.message_of`). A `feed.item_matched` entry is the article: its title and its link.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
+from html import escape
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from feedgen.feed import FeedGenerator
 from icalendar import Alarm, Calendar, Event
-from sqlalchemy import select
 
-from alerts.notices import NOTICES, about
-from alerts.sqltypes import utcnow
+from alerts.message import message_of
 from timeline import __version__
-from timeline.dates import Schedule
+from timeline.dates import Window
 from timeline.durations import format_duration
+from timeline.humanize import day, schedule
 from timeline.service import Service
-from timeline.store import MILESTONES, to_def
+from timeline.settings import Settings
+from timeline.store import last_changed, milestone_rows, to_def
+from timeline.views import notice_rows
 from timeline.web.auth import ExportReader, service_of
+from timeline.web.caching import conditional
+from timeline.web.links import link, milestone_link
+from timeline.web.page_layout import article
 from timeline.web.schemas import error_responses
 
 router = APIRouter(tags=["exports"])
-_XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ICS_STATUS = {"planned": "TENTATIVE", "in_progress": "CONFIRMED", "done": "CONFIRMED", "cancelled": "CANCELLED"}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+"""The `updated` of a feed that has no entry yet (a fixed instant keeps its bytes, and ETag, stable)."""
 
 
 def _ok(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
-    return {200: {"content": {media_type: {"schema": {"type": "string"}}}, "description": description}}
+    return {
+        200: {"content": {media_type: {"schema": {"type": "string"}}}, "description": description},
+        304: {"description": "Not modified: the client's copy (If-None-Match / If-Modified-Since) is current"},
+    }
 
 
-def _bounds(schedule: Schedule) -> tuple[date | datetime, date | datetime]:
+def _bounds(window: Window) -> tuple[date | datetime, date | datetime]:
     """DTSTART and DTEND: local dates for calendar periods, UTC instants otherwise."""
-    first, last = schedule.opens, schedule.closes
-    if first.precision.is_date and last.precision.is_date:
-        return first.local_start.date(), last.local_end.date()
-    return first.start, last.end
+    if window.precision.is_date:
+        return window.local_start.date(), window.local_end.date()
+    return window.start, window.end
 
 
-def milestone_event(row: Any, stamp: datetime, base_url: str) -> Event:
+def milestone_events(row: Any, settings: Settings) -> list[Event]:
+    """The calendar events of a stored milestone: one for a point, two (start window and due window)
+    for a span."""
     m = to_def(row)
-    start, end = _bounds(m.schedule)
-    event = Event()
-    event.add("uid", f"{m.id}@timeline-alerts")
-    event.add("dtstamp", stamp)
-    event.add("sequence", row.revision)
-    event.add("summary", m.title)
-    event.add("dtstart", start)
-    event.add("dtend", end)
-    event.add("status", _ICS_STATUS.get(m.status, "TENTATIVE"))
-    event.add("last-modified", row.updated_at)
-    event.add("url", f"{base_url}api/milestones/{quote(m.id)}")
-    lines = [f"Window: {m.schedule.describe()} ({m.timezone})", f"Status: {m.status}"]
+    s = m.schedule
+    url = milestone_link(settings, m.id)
+    lines = [f"When: {schedule(s)}", f"Due: {day(s.due_at, m.timezone)}"]
+    lines += [f"Status: {m.status.replace('_', ' ')}"]
     lines += [f"Subject: {m.subject}"] if m.subject else []
     lines += [f"Source: {m.source}"] if m.source else []
     lines += [m.notes] if m.notes else []
-    event.add("description", "\n".join(lines))
-    if m.tags:
-        event.add("categories", list(m.tags))
+    lines += [url]
+    if s.is_span:
+        parts = [(f"{m.id}.start", f"{m.title} (starts)", s.opens), (m.id, f"{m.title} (due)", s.closes)]
+    else:
+        parts = [(m.id, m.title, s.opens)]
+    events = []
+    for uid, summary, window in parts:
+        start, end = _bounds(window)
+        event = Event()
+        event.add("uid", f"{uid}@timeline-alerts")
+        event.add("dtstamp", row.updated_at)
+        event.add("last-modified", row.updated_at)
+        event.add("sequence", row.revision)
+        event.add("summary", summary)
+        event.add("dtstart", start)
+        event.add("dtend", end)
+        event.add("status", _ICS_STATUS.get(m.status, "TENTATIVE"))
+        event.add("url", url)
+        event.add("description", "\n".join(lines))
+        if m.tags:
+            event.add("categories", list(m.tags))
+        events.append(event)
     if m.remind and m.active:
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", f"{m.title}: window opens in {format_duration(m.remind[0])}")
         alarm.add("trigger", -m.remind[0])
-        event.add_component(alarm)
-    return event
+        events[0].add_component(alarm)
+    return events
 
 
 @router.get(
@@ -90,23 +122,50 @@ def calendar(
     cal.add("prodid", f"-//timeline-alerts//timeline-alerts {__version__}//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", f"Milestones: {tag}" if tag else "Milestones")
-    query = select(MILESTONES).where(MILESTONES.c.archived_at.is_(None)).order_by(MILESTONES.c.opens_at)
+    cal.add("x-wr-calname", f"Milestones: {_one_line(tag)}" if tag else "Milestones")
     with service.engine.connect() as conn:
-        rows = [r for r in conn.execute(query) if not tag or tag in (r.tags or [])]
-    stamp = utcnow()
-    base = str(request.base_url)
+        rows = milestone_rows(conn, tag=tag)
+        changed = last_changed(conn)
     for row in rows:
-        cal.add_component(milestone_event(row, stamp, base))
-    return Response(cal.to_ical(), media_type="text/calendar; charset=utf-8")
+        for event in milestone_events(row, service.settings):
+            cal.add_component(event)
+    return conditional(request.headers, cal.to_ical(), "text/calendar; charset=utf-8", changed)
+
+
+def _one_line(text: str) -> str:
+    """`text` as one line of printable characters (a calendar's name is one content line)."""
+    return " ".join(_XML_UNSAFE.sub(" ", text).split())
 
 
 def _xml(text: Any) -> str:
-    return _XML_UNSAFE.sub("", str(text))
+    return _XML_UNSAFE.sub("\ufffd", str(text))
 
 
 def notice_entry_id(key: str) -> str:
     return "urn:timeline-alerts:notice:" + quote(key, safe=":._-")
+
+
+def entry_updated(created_at: datetime, notice_id: int) -> datetime:
+    """An entry's `updated`: when its notice was created, within the second, made distinct for the
+    notices one transaction created (they share `created_at`) by the notice's id as microseconds.
+    Stable: the same notice gets the same value in every fetch."""
+    return created_at.replace(microsecond=0) + timedelta(microseconds=notice_id % 1_000_000)
+
+
+def _entry_content(payload: Any) -> str:
+    """The notice's message as HTML: its sentence and its facts."""
+    message = message_of(payload)
+    parts = [f"<p>{escape(message.text)}</p>"] if message.text else []
+    if message.facts:
+        facts = "".join(f"<li>{escape(label)}: {escape(value)}</li>" for label, value in message.facts)
+        parts.append(f"<ul>{facts}</ul>")
+    return _xml("".join(parts) or f"<p>{escape(message.headline)}</p>")
+
+
+def _title_and_link(row: Any, settings: Settings) -> tuple[str, str]:
+    title, href = article(row)
+    page = milestone_link(settings, row.subject) if row.subject else link(settings)
+    return title, href or page
 
 
 @router.get(
@@ -123,35 +182,29 @@ def atom(
     milestone: Annotated[str | None, Query(description="Only notices about this milestone")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Response:
-    query = select(NOTICES).order_by(NOTICES.c.id.desc()).limit(limit)
-    if type:
-        query = query.where(NOTICES.c.type == type)
-    if milestone:
-        query = query.where(about(milestone))
+    settings = service.settings
     with service.engine.connect() as conn:
-        rows = list(conn.execute(query))
-    base = str(request.base_url)
+        rows = notice_rows(conn, type_=type, subject=milestone, limit=limit)
+    asked: dict[str, Any] = {k: v for k, v in (("type", type), ("milestone", milestone)) if v}
+    asked |= {"limit": limit} if limit != 100 else {}
     feed = FeedGenerator()
     feed.id("urn:timeline-alerts:notices")
     feed.title("timeline-alerts notices")
     feed.subtitle("Milestones approaching, due, rescheduled, and feed items that concern them")
     feed.author({"name": "timeline-alerts"})
-    feed.link(href=str(request.url.remove_query_params("token")), rel="self", type="application/atom+xml")
-    feed.link(href=f"{base}api/notices", rel="alternate", type="application/json")
+    feed.link(href=link(settings, "notices.atom" + (f"?{urlencode(asked)}" if asked else "")), rel="self")
+    feed.link(href=link(settings), rel="alternate", type="text/html")
     feed.generator("timeline-alerts", __version__)
-    feed.updated(rows[0].created_at if rows else utcnow())
+    feed.updated(max((entry_updated(row.created_at, row.id) for row in rows), default=EPOCH))
     for row in rows:
-        data = (row.payload or {}).get("data") or {}
-        summary = data.get("summary") or data.get("title") or row.type
+        title, href = _title_and_link(row, settings)
         entry = feed.add_entry(order="append")
         entry.id(notice_entry_id(row.key))
-        entry.title(_xml(f"{row.type}: {summary}"))
-        entry.updated(row.created_at)
+        entry.title(_xml(title))
+        entry.updated(entry_updated(row.created_at, row.id))
         entry.published(row.occurred_at)
         entry.category(term=row.type)
-        entry.content(_xml(summary), type="text")
-        if row.subject:
-            entry.link(href=f"{base}api/milestones/{quote(row.subject, safe='')}", rel="alternate")
-        else:
-            entry.link(href=f"{base}api/notices?type={quote(row.type, safe='')}", rel="alternate")
-    return Response(feed.atom_str(pretty=True), media_type="application/atom+xml; charset=utf-8")
+        entry.content(_entry_content(row.payload), type="html")
+        entry.link(href=href, rel="alternate")
+    changed = max((row.created_at for row in rows), default=None)
+    return conditional(request.headers, feed.atom_str(pretty=True), "application/atom+xml; charset=utf-8", changed)

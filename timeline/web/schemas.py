@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 Status = Literal["planned", "in_progress", "done", "cancelled"]
 DATE_TEXT = "2025, 2025-H2, 2025-Q3, 2025-09, 2025-09-15 or an ISO datetime with offset"
@@ -13,13 +15,23 @@ DURATION_PATTERN = r"^\s*\d{1,6}\s*[smhdw]\s*$"
 DateText = Annotated[str, Field(max_length=64, examples=["2026-Q3"])] | int
 DurationText = Annotated[str, Field(pattern=DURATION_PATTERN, examples=["30d"])]
 RepeatText = Annotated[str, Field(pattern=r"^(never|\s*\d{1,6}\s*[smhdw]\s*)$", examples=["30d", "never"])]
-_CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+MAX_ATTRIBUTES_BYTES = 16_384
+"""The most `attributes` may hold, as compact JSON."""
+MAX_ATTRIBUTES_DEPTH = 8
+"""The deepest `attributes` may nest (the object itself is level 1)."""
 
 
 def _problem(value: Any) -> str | None:
-    """Why a JSON value cannot be stored: control characters (NUL above all) or non-finite numbers."""
+    """Why a JSON value cannot be stored: control characters (NUL above all), lone surrogates (half
+    a UTF-16 pair: not text any database stores) or non-finite numbers. Never raises."""
     if isinstance(value, str):
-        return "control characters are not allowed" if _CONTROL.intersection(value) else None
+        if _CONTROL.search(value):
+            return "control characters (such as NUL) are not allowed"
+        if _SURROGATE.search(value):
+            return "lone surrogates (\\ud800-\\udfff escapes not forming a pair) are not text; send UTF-8 text"
+        return None
     if isinstance(value, float) and not math.isfinite(value):
         return "numbers must be finite"
     if isinstance(value, dict):
@@ -29,13 +41,40 @@ def _problem(value: Any) -> str | None:
     return None
 
 
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+def attributes_problem(value: Any) -> str | None:
+    """Why `attributes` are refused: nested deeper than `MAX_ATTRIBUTES_DEPTH` or larger than
+    `MAX_ATTRIBUTES_BYTES` as JSON; None when they fit. Never raises (the body's own nesting is
+    bounded before parsing, by `timeline.web.edges`)."""
+    if not isinstance(value, dict):
+        return None
+    depth = _depth(value)
+    if depth > MAX_ATTRIBUTES_DEPTH:
+        return f"nested {depth} deep; at most {MAX_ATTRIBUTES_DEPTH} levels of objects and arrays"
+    try:
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    except (TypeError, ValueError):
+        return "not JSON"
+    if size > MAX_ATTRIBUTES_BYTES:
+        return f"{size:,} bytes as JSON; at most {MAX_ATTRIBUTES_BYTES:,}"
+    return None
+
+
 class StorableInput(BaseModel):
-    """A request body: unknown fields refused, and nothing a database cannot store."""
+    """A request body: unknown fields refused, nothing a database cannot store, and `attributes`
+    within their limits."""
 
     @field_validator("*", mode="before")
     @classmethod
-    def _storable(cls, value: Any) -> Any:
-        problem = _problem(value)
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        problem = _problem(value) or (attributes_problem(value) if info.field_name == "attributes" else None)
         if problem:
             raise ValueError(problem)
         return value
@@ -61,13 +100,16 @@ class ErrorBody(BaseModel):
 
 def error_responses(*statuses: int, json_route: bool = True) -> dict[int | str, dict[str, Any]]:
     """The documented error answers; `json_route=False` for routes whose success is not JSON (their
-    errors are JSON all the same)."""
+    errors are JSON all the same). A write (a route that documents 403) may also answer 413."""
+    if 403 in statuses and 413 not in statuses:
+        statuses = tuple(sorted((*statuses, 413)))
     descriptions = {
         400: "Bad request",
         401: "Missing or wrong bearer token",
         403: "Writes are disabled (no TIMELINE_API_TOKEN configured)",
         404: "Not found",
         409: "Conflict with the current state (e.g. a milestone owned by the config file)",
+        413: "The request body is larger than the API accepts (1 MiB)",
         422: "Invalid input; `field` names it",
     }
     if json_route:
@@ -191,8 +233,19 @@ class EvidenceOut(BaseModel):
 
 class MilestoneDetail(MilestoneOut):
     changes: list[ChangeOut] = Field(description="Change history, oldest first")
-    notices: list[NoticeOut] = Field(description="Notices about this milestone, newest first")
-    evidence: list[EvidenceOut] = Field(description="Feed items matched to this milestone, newest first")
+    notices: list[NoticeOut] = Field(description="The 50 latest notices about this milestone, newest first")
+    evidence: list[EvidenceOut] = Field(
+        description="The 20 newest feed items matched to this milestone (GET /api/milestones/{id}/evidence: all)"
+    )
+    evidence_total: int = Field(description="How many feed items are matched to this milestone in all")
+
+
+class EvidencePageOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [], "total": 0, "next_offset": None}]})
+
+    items: list[EvidenceOut] = Field(description="Newest first")
+    total: int = Field(description="How many there are in all")
+    next_offset: int | None = Field(description="Pass as `offset` for the next (older) page; null at the end")
 
 
 class NoticePage(BaseModel):
