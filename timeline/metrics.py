@@ -12,7 +12,7 @@ scans take, how its feed polls end) is recorded by that process through `Metrics
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from time import perf_counter
@@ -83,11 +83,6 @@ class Metrics:
     def watch(self, engine: Engine) -> None:
         self.registry.register(DatabaseCollector(engine))
 
-    def watch_config(self, applied: Callable[[], bool]) -> None:
-        """Export `timeline_config_last_reload_successful`: 1 while `applied()` (the config on disk is
-        the one serving), 0 while a config that failed to apply is on disk and the last good one serves."""
-        self.registry.register(ConfigCollector(applied))
-
     @contextmanager
     def time_scan(self) -> Iterator[None]:
         start = perf_counter()
@@ -110,19 +105,6 @@ def counted(values: Iterable[str], counts: dict[str, int]) -> list[tuple[str, in
     """Each of `values` with its count (0 when absent), then any other value that has a count, sorted."""
     known = list(dict.fromkeys(values))
     return [(v, counts.get(v, 0)) for v in known] + sorted((v, n) for v, n in counts.items() if v not in known)
-
-
-class ConfigCollector(Collector):
-    def __init__(self, applied: Callable[[], bool]) -> None:
-        self.applied = applied
-
-    def collect(self) -> Iterator[Metric]:
-        family = GaugeMetricFamily(
-            "timeline_config_last_reload_successful",
-            "1 when the config files on disk are the ones applied; 0 while they fail to apply",
-        )
-        family.add_metric([], 1 if self.applied() else 0)
-        yield family
 
 
 class DatabaseCollector(Collector):

@@ -8,9 +8,11 @@ problems' messages (they quote the file); others see where (file:line and field)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Engine, text
 
-from timeline.errors import ConfigError
+from timeline.errors import Problem
 from timeline.humanize import plural
 
 OK = "ok"
@@ -29,23 +31,21 @@ def database_problem(engine: Engine) -> str | None:
     return None
 
 
-def problem_lines(error: ConfigError | None, *, detailed: bool) -> list[str]:
+def problem_lines(problems: Sequence[Problem], *, detailed: bool) -> list[str]:
     """The problems of a config that failed to apply, one line each: `file:line: field: message` when
     `detailed`, else only where each is (`milestones.yaml:4: milestones[0].when`), without the
     file's contents."""
-    if error is None:
-        return []
     if detailed:
-        return [str(p) for p in error.problems]
+        return [str(p) for p in problems]
     return [
         f"{p.path.name}{f':{p.line}' if p.line is not None else ''}{f': {p.field}' if p.field else ''}"
-        for p in error.problems
+        for p in problems
     ]
 
 
-def config_check(error: ConfigError | None, *, detailed: bool) -> str:
+def config_check(problems: Sequence[Problem], *, detailed: bool) -> str:
     """`ok`, or what failed to apply while the last good config serves (see `problem_lines`)."""
-    lines = problem_lines(error, detailed=detailed)
+    lines = problem_lines(problems, detailed=detailed)
     if not lines:
         return OK
     found = "; ".join(lines[:3])

@@ -125,7 +125,6 @@ def create_app(
     service = service or Service(settings)
     metrics = metrics or service.metrics
     metrics.watch(service.engine)
-    metrics.watch_config(lambda: service.config.error is None)
     app = FastAPI(
         title="timeline-alerts",
         version=__version__,

@@ -40,7 +40,7 @@ def readiness(service: Service, scheduler: Any, *, detailed: bool) -> dict[str, 
     """Each check: `ok`, or why it fails (see `timeline.readiness`)."""
     checks = {"database": database_problem(service.engine) or "ok"}
     # A `web` process leaves applying the config to the worker: only a recorded error shows here.
-    checks["config"] = config_check(service.config.error, detailed=detailed)
+    checks["config"] = config_check(service.config_status().problems, detailed=detailed)
     if scheduler is not None:
         stalls = scheduler.health()
         if not scheduler.running:

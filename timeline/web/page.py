@@ -72,7 +72,7 @@ def page(request: Request, service: Annotated[Service, Depends(service_of)]) -> 
         notices=notice_lines(notices, set(ids)),
         feeds=feeds,
         plural=plural,
-        config_problems=problem_lines(service.config.error, detailed=is_trusted_reader(request)),
+        config_problems=problem_lines(service.config_status().problems, detailed=is_trusted_reader(request)),
         suffix=f"?token={quote(token, safe='')}" if token else "",
         evidence_suffix=f"&token={quote(token, safe='')}" if token else "",
     )
