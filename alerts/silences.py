@@ -161,7 +161,5 @@ def expire_silence(conn: Connection, silence_id: str, now: datetime) -> Silence:
     silence = get_silence(conn, silence_id)
     if silence.ends_at > now:
         s = SILENCES.c
-        conn.execute(
-            update(SILENCES).where(s.id == silence_id, s.ends_at > now).values(ends_at=now, expired_at=now)
-        )
+        conn.execute(update(SILENCES).where(s.id == silence_id, s.ends_at > now).values(ends_at=now, expired_at=now))
     return get_silence(conn, silence_id)

@@ -15,9 +15,7 @@ PARIS = ZoneInfo("Europe/Paris")
 NIGHT = QuietHours(time(22, 0), time(7, 0), "Europe/Paris")
 LUNCH = QuietHours(time(12, 0), time(14, 0), "Europe/Paris")
 # Around both 2026 changes in Paris (29 March, 25 October), and ordinary days.
-instants = st.datetimes(
-    min_value=datetime(2026, 3, 20), max_value=datetime(2026, 11, 5), timezones=st.just(UTC)
-)
+instants = st.datetimes(min_value=datetime(2026, 3, 20), max_value=datetime(2026, 11, 5), timezones=st.just(UTC))
 windows = st.builds(
     QuietHours,
     st.times().map(lambda t: t.replace(second=0, microsecond=0)),

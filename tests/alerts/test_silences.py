@@ -20,10 +20,16 @@ instants = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026,
 
 
 def silence(**fields: object) -> Silence:
-    base: dict[str, object] = dict(
-        id="sil_1", subject=None, tag=None, types="*", starts_at=NOW, ends_at=LATER, reason="renegotiated",
-        created_at=NOW,
-    )
+    base: dict[str, object] = {
+        "id": "sil_1",
+        "subject": None,
+        "tag": None,
+        "types": "*",
+        "starts_at": NOW,
+        "ends_at": LATER,
+        "reason": "renegotiated",
+        "created_at": NOW,
+    }
     return Silence(**{**base, **fields})  # type: ignore[arg-type]
 
 
