@@ -89,10 +89,10 @@ def _text(value: Any, field: str, limit: int) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise SilenceError(f"{field} is a non-empty text", field=field)
-    value = value.strip()
-    if len(value) > limit:
+    text: str = value.strip()
+    if len(text) > limit:
         raise SilenceError(f"{field} is at most {limit} characters", field=field)
-    return value
+    return text
 
 
 def add_silence(

@@ -1,10 +1,10 @@
 """GET /: the timeline as a page, rendered on the server (Jinja2 and CSS, no script, no external
 asset). What it shows is decided in `timeline.web.page_layout`; this module gathers the data.
 
-Beside the timeline: the recent notices, the feeds that are failing, and a banner when the config on
-disk failed to apply (where it is broken; the messages too for a reader holding a token). A page
-opened with the read token as `?token=` carries it into its links (the calendar, the notices feed,
-the API docs, the evidence pages), which would answer 401 without it.
+Beside the timeline: the recent notices, the feeds that are failing, the silences holding, and a
+banner when the config on disk failed to apply (where it is broken; the messages too for a reader
+holding a token). A page opened with the read token as `?token=` carries it into its links (the
+calendar, the notices feed, the API docs, the evidence pages), which would answer 401 without it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from alerts.silences import list_silences
 from alerts.sqltypes import utcnow
 from timeline.feeds.health import feed_health
 from timeline.humanize import plural
@@ -25,7 +26,7 @@ from timeline.service import Service
 from timeline.store import changes_of, milestone_rows, to_def
 from timeline.views import newest_evidence, notice_rows
 from timeline.web.auth import ExportReader, is_trusted_reader, page_token, service_of
-from timeline.web.page_layout import STATUSES, feeds_panel, layout, notice_lines
+from timeline.web.page_layout import STATUSES, feeds_panel, layout, notice_lines, silence_lines
 from timeline.web.schemas import error_responses
 
 router = APIRouter(tags=["page"])
@@ -58,6 +59,7 @@ def page(request: Request, service: Annotated[Service, Depends(service_of)]) -> 
             history.setdefault(change.milestone_id, []).append(change)
         notices = notice_rows(conn, limit=NOTICES_ON_PAGE)
         feeds = feeds_panel(feed_health(conn))
+        muted = silence_lines(list_silences(conn, now))
     drawn = layout(
         defs,
         now,
@@ -71,6 +73,7 @@ def page(request: Request, service: Annotated[Service, Depends(service_of)]) -> 
         statuses=STATUSES,
         notices=notice_lines(notices, set(ids)),
         feeds=feeds,
+        silences=muted,
         plural=plural,
         config_problems=problem_lines(service.config_status().problems, detailed=is_trusted_reader(request)),
         suffix=f"?token={quote(token, safe='')}" if token else "",
