@@ -42,9 +42,6 @@ class Stage:
     end: datetime
     label: str = ""
 
-    def holds(self, now: datetime) -> bool:
-        return self.start <= now < self.end
-
 
 def stages(m: MilestoneDef) -> Iterator[Stage]:
     """The stages of `m` in time order (overdue stages repeat without end when `repeat` is set)."""

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from alerts.delivery import DeliveryStats, deliver_once
-from alerts.sqltypes import utcnow
+from timeline.clock import utcnow
 from timeline.config.bundle import ConfigBundle, check_config, config_snapshot, link_problems, load_config
 from timeline.config.files import Snapshot
 from timeline.db import make_engine, upgrade

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import ConfigDict, Field
 
 from alerts import silences
-from alerts.sqltypes import utcnow
+from timeline.clock import utcnow
 from timeline.db import write_transaction
 from timeline.rules import iso
 from timeline.service import Service
