@@ -30,7 +30,7 @@ class _Handler:
     data_reply: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         local = address.partition("@")[0]
         if local == "nobody":
             return "550 5.1.1 No such user here"
@@ -39,7 +39,7 @@ class _Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.data_reply is not None:
             return self.data_reply
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
