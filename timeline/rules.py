@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from alerts.notices import NewNotice
+from alerts.newnotice import NewNotice
 from timeline.config.milestones import MilestoneDef
 from timeline.durations import format_duration
 
