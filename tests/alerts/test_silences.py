@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from alerts.errors import NotFoundError, SilenceError
-from alerts.silences import Silence, add_silence, expire_silence, list_silences, silenced_note, silencing
+from alerts.silence_store import add_silence, expire_silence, list_silences
+from alerts.silences import Silence, silenced_note, silencing
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=7)

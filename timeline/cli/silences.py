@@ -80,7 +80,7 @@ def list_(
     """The silences holding now (with --all, those that ended too)."""
     if ctx.invoked_subcommand is not None:
         return
-    from alerts.silences import list_silences
+    from alerts.silence_store import list_silences
 
     service = _service()
     now = _now()
@@ -112,7 +112,7 @@ def add(
 ) -> None:
     """Mute a milestone's (or a tag's) notices until a date: they are still recorded, not sent."""
     from alerts.errors import AlertsError
-    from alerts.silences import add_silence
+    from alerts.silence_store import add_silence
     from timeline.db import write_transaction
 
     now = _now()
@@ -133,7 +133,7 @@ def add(
 def expire(silence_id: str) -> None:
     """End a silence now: notices from now on are sent as usual (what it muted stays unsent)."""
     from alerts.errors import AlertsError
-    from alerts.silences import expire_silence
+    from alerts.silence_store import expire_silence
     from timeline.db import write_transaction
 
     service = _service()

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import ConfigDict, Field
 
-from alerts import silences
+from alerts import silence_store, silences
 from timeline.clock import utcnow
 from timeline.db import write_transaction
 from timeline.rules import iso
@@ -79,7 +79,7 @@ def list_silences(
     all_: Annotated[bool, Query(alias="all", description="Include the silences that have ended")] = False,
 ) -> list[dict[str, Any]]:
     with service.engine.connect() as conn:
-        return [_out(s) for s in silences.list_silences(conn, utcnow(), ended=all_)]
+        return [_out(s) for s in silence_store.list_silences(conn, utcnow(), ended=all_)]
 
 
 @router.post(
@@ -95,7 +95,7 @@ def add_silence(service: ServiceDep, body: SilenceIn, response: Response) -> dic
     until = date_bound(body.until, "until", end=False)
     assert until is not None  # `until` is required by the body's schema
     with write_transaction(service.engine) as conn:
-        made = silences.add_silence(
+        made = silence_store.add_silence(
             conn, utcnow(), until=until, reason=body.reason, subject=body.milestone, tag=body.tag, types=body.type
         )
     response.headers["Location"] = link(service.settings, f"api/silences/{quote(made.id, safe='')}")
@@ -112,4 +112,4 @@ def add_silence(service: ServiceDep, body: SilenceIn, response: Response) -> dic
 )
 def expire_silence(service: ServiceDep, silence_id: SilenceId) -> dict[str, Any]:
     with write_transaction(service.engine) as conn:
-        return _out(silences.expire_silence(conn, silence_id, utcnow()))
+        return _out(silence_store.expire_silence(conn, silence_id, utcnow()))

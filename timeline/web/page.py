@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from alerts.silences import list_silences
+from alerts.silence_store import list_silences
 from timeline.clock import utcnow
 from timeline.feeds.health import feed_health
 from timeline.humanize import plural
