@@ -123,7 +123,7 @@ def send_apprise(url: str, message: Message, policy: AddressPolicy, timeout: flo
     _install_hook()
     _guarded.policy, _guarded.refused = policy, None
     try:
-        with apprise.LogCapture(level=apprise.logging.WARNING) as logs:
+        with apprise.LogCapture(level=apprise.logging.WARNING) as logs:  # type: ignore[no-untyped-call]
             sent = plugin.notify(body=_body(message), title=message.headline)
         said = " ".join(str(logs.getvalue()).split())[-500:]
     except Exception as exc:  # a plugin is third-party code: its bug is this attempt's failure
