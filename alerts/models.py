@@ -52,9 +52,9 @@ class Subscription(SQLModel, table=True):
     keep only notices carrying at least one of them. `origin` is `config` (declared in a file, owned
     by it) or `api`. After a rotation `previous_secret` keeps signing until `previous_secret_expires_at`.
     `failing_since` is the first failure since the last success; a subscription failing for too long,
-    or answered 410 Gone, is made inactive with `disabled_reason`. `to` holds the addresses of an
-    `email` subscription; `quiet` (`22:00-07:00 Europe/Paris`) the hours its deliveries wait out;
-    `digest` (`daily 09:00 Europe/Paris`) when its notices go as one message.
+    or answered 410 Gone, is made inactive with `disabled_reason`. The `url` of an `email`
+    subscription is `mailto:` and its addresses, comma-separated; of an `apprise` one, the Apprise URL.
+    `quiet` (`22:00-07:00 Europe/Paris`) holds the hours its deliveries wait out.
     """
 
     __tablename__ = "subscriptions"
@@ -77,9 +77,7 @@ class Subscription(SQLModel, table=True):
     last_success_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     concurrency: int | None = Field(default=None, sa_column=Column(Integer))
     timeout_seconds: float | None = Field(default=None, sa_column=Column(Float))
-    to: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     quiet: str | None = Field(default=None, sa_column=Column(String(100)))
-    digest: str | None = Field(default=None, sa_column=Column(String(100)))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
