@@ -76,6 +76,8 @@ class SubscriptionSpec:
     subjects: tuple[str, ...] = ()
     secret: str | None = None
     description: str | None = None
+    to: tuple[str, ...] = ()
+    quiet: str | None = None
 
 
 @dataclass(frozen=True)

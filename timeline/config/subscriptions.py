@@ -1,4 +1,5 @@
-"""`subscriptions.yaml`: webhook subscribers declared under version control.
+"""`subscriptions.yaml`: subscribers (webhooks, Slack, Discord, email, Apprise) declared under version
+control.
 
 Secrets never live in the file: `secret_env` names the environment variable that holds one, looked
 up in the environment, then in the `.env` file (the environment wins). Each subscription is also
@@ -31,8 +32,10 @@ class _Strict(BaseModel):
 
 class SubscriptionEntry(_Strict):
     id: str
-    url: str
-    format: Literal["standard", "slack", "discord"] = "standard"
+    url: str | None = None
+    format: Literal["standard", "slack", "discord", "email", "apprise"] = "standard"
+    to: list[str] = Field(default_factory=list)
+    quiet: str | None = None
     events: list[str] = Field(default_factory=lambda: ["*"])
     tags: list[str] = Field(default_factory=list)
     milestones: list[str] = Field(default_factory=list)
@@ -93,8 +96,10 @@ def parse_subscriptions(read: FileRead, config: AlertsConfig, environ: Mapping[s
                 continue
         spec = SubscriptionSpec(
             id=entry.id,
-            url=entry.url,
+            url=entry.url or "",
             format=entry.format,
+            to=tuple(entry.to),
+            quiet=entry.quiet,
             events=tuple(entry.events),
             tags=tuple(entry.tags),
             subjects=tuple(entry.milestones),
