@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
+from alerts.channel_fields import CHANNEL_FORMATS, addresses, quiet_field, target
 from alerts.config import MAX_TIMEOUT, AlertsConfig
 from alerts.errors import ConflictError, NotFoundError, SubscriptionError
 from alerts.formats import FORMATS
@@ -24,10 +25,23 @@ from alerts.outbox import SUBSCRIPTIONS, cancel_pending
 from alerts.signing import check_secret, new_secret
 
 DELETED = "deleted"
+SUBSCRIPTION_FORMATS = (*FORMATS, *CHANNEL_FORMATS)
 REMOVED_FROM_CONFIG = "removed from the config file"
 MAX_CONCURRENCY = 100
 EDITABLE = frozenset(
-    {"url", "format", "description", "events", "tags", "subjects", "active", "concurrency", "timeout_seconds"}
+    {
+        "url",
+        "format",
+        "description",
+        "events",
+        "tags",
+        "subjects",
+        "active",
+        "concurrency",
+        "timeout_seconds",
+        "to",
+        "quiet",
+    }
 )
 
 
@@ -53,6 +67,8 @@ class SubscriptionView:
     previous_secret_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    to: tuple[str, ...] = ()
+    quiet: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +123,8 @@ def _view(row: Row[Any]) -> SubscriptionView:
         previous_secret_expires_at=row.previous_secret_expires_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        to=addresses(row.url) if row.format == "email" else (),
+        quiet=row.quiet,
     )
 
 
@@ -121,8 +139,10 @@ def _strings(value: Any, field: str, *, nonempty: bool = False) -> list[str]:
     return [item.strip() for item in items]
 
 
-def validate(fields: Mapping[str, Any], config: AlertsConfig) -> dict[str, Any]:
-    """Check subscription fields (any subset of `EDITABLE`) and return them normalised.
+def validate(fields: Mapping[str, Any], config: AlertsConfig, current_format: str = "standard") -> dict[str, Any]:
+    """Check subscription fields (any subset of `EDITABLE`) and return them normalised; the target
+    (`url`, or `to` for format email) is judged by the format, `current_format` when `fields` does not
+    set it. `to` is stored as the `mailto:` URL.
 
     Raises `UnsafeTargetError` for a URL the SSRF guard refuses, `SubscriptionError` naming the
     field for anything else."""
@@ -130,15 +150,18 @@ def validate(fields: Mapping[str, Any], config: AlertsConfig) -> dict[str, Any]:
     if unknown:
         raise SubscriptionError(f"unknown field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
     clean: dict[str, Any] = {}
+    format_ = fields.get("format", current_format)
     for name, value in fields.items():
+        if name in ("to", "quiet") or (name == "url" and format_ in CHANNEL_FORMATS):
+            continue
         if name == "url":
             if not isinstance(value, str) or not value.strip():
                 raise SubscriptionError("url is required", field="url")
             check_url(value.strip(), config.policy)
             clean[name] = value.strip()
         elif name == "format":
-            if value not in FORMATS:
-                raise SubscriptionError(f"format is one of {', '.join(FORMATS)}", field="format")
+            if value not in SUBSCRIPTION_FORMATS:
+                raise SubscriptionError(f"format is one of {', '.join(SUBSCRIPTION_FORMATS)}", field="format")
             clean[name] = value
         elif name in ("events", "tags", "subjects"):
             clean[name] = _strings(value, name, nonempty=name == "events")
@@ -159,6 +182,12 @@ def validate(fields: Mapping[str, Any], config: AlertsConfig) -> dict[str, Any]:
             if value is not None and (not isinstance(value, int | float) or not 0 < value <= longest):
                 raise SubscriptionError(f"timeout_seconds is above 0 and at most {longest:g}", field=name)
             clean[name] = None if value is None else float(value)
+    if format_ in CHANNEL_FORMATS and ("url" in fields or "to" in fields or "format" in fields):
+        clean["url"] = target(format_, fields.get("url"), fields.get("to"), config.policy)
+    elif fields.get("to"):
+        raise SubscriptionError("to is for format email only; other formats send to their url", field="to")
+    if "quiet" in fields:
+        clean["quiet"] = quiet_field(fields["quiet"])
     return clean
 
 
@@ -174,7 +203,7 @@ def create_subscription(
     config: AlertsConfig,
     now: datetime,
     *,
-    url: str,
+    url: str | None = None,
     format: str = "standard",
     events: Sequence[str] = ("*",),
     tags: Sequence[str] = (),
@@ -182,11 +211,16 @@ def create_subscription(
     description: str | None = None,
     concurrency: int | None = None,
     timeout_seconds: float | None = None,
+    to: Sequence[str] | None = None,
+    quiet: str | None = None,
 ) -> WithSecret:
-    """Create a subscription (origin `api`) with a fresh `whsec_` secret, returned this once."""
+    """Create a subscription (origin `api`) with a fresh `whsec_` secret, returned this once. An
+    email subscription names its addresses in `to` instead of a `url`."""
     fields = validate(
         {
             "url": url,
+            "to": to,
+            "quiet": quiet,
             "format": format,
             "events": events,
             "tags": tags,
@@ -226,7 +260,7 @@ def update_subscription(
     """Apply a PATCH: only the fields present in `changes` change. Enabling a disabled subscription
     clears its reason and failure clock; disabling it cancels its pending deliveries."""
     row = _row(conn, subscription_id)
-    fields = validate(changes, config)
+    fields = validate(changes, config, row.format)
     if row.origin == "config" and set(fields) - {"active"}:
         raise ConflictError(f"subscription {subscription_id!r} is declared in the config file: edit it there")
     if fields.get("active") is True and not row.active:
@@ -280,7 +314,9 @@ def validate_spec(spec: SubscriptionSpec, config: AlertsConfig) -> dict[str, Any
         raise SubscriptionError("id is required (at most 200 characters)", field="id")
     fields = validate(
         {
-            "url": spec.url,
+            "url": spec.url or None,
+            "to": spec.to or None,
+            "quiet": spec.quiet,
             "format": spec.format,
             "events": spec.events,
             "tags": spec.tags,
