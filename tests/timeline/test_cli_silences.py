@@ -53,3 +53,13 @@ def test_bad_values_are_refused_naming_the_option(env: Path) -> None:
     said = _run(["silences", "expire", "sil_nope"], code=1)
     assert "no silence 'sil_nope'" in said
     assert "No silences hold now" in _run(["silences"])
+
+
+def test_an_email_subscription_from_the_command_line(env: Path) -> None:
+    said = _run(["subscriptions", "add", "--format", "email", "--to", "ops@example.org,cto@example.org"])
+    assert "-> ops@example.org, cto@example.org" in said
+    assert "secret" not in said
+    listed = json.loads(_run(["subscriptions", "list", "--json"]))
+    assert [(s["format"], s["to"]) for s in listed] == [("email", ["ops@example.org", "cto@example.org"])]
+    said = _run(["subscriptions", "add", "--format", "email", "--to", "ops.example.org"], code=1)
+    assert "error: to: 'ops.example.org' is not an email address" in said
