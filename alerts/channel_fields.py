@@ -1,7 +1,7 @@
 """The fields of a subscription that depend on its channel: the target of `email` (`to` addresses,
-kept as a `mailto:` URL) and `apprise` (an Apprise URL) subscriptions, and `quiet` hours.
+kept as a `mailto:` URL) and `apprise` (an Apprise URL) subscriptions, `quiet` hours and `digest`.
 
-`target` and `quiet_field` raise `SubscriptionError` naming the field users wrote (`to`, `url`,
+`target`, `quiet_field` and `digest_field` raise `SubscriptionError` naming the field users wrote (`to`, `url`,
 `quiet`); the rest of a subscription is checked by `alerts.subscriptions.validate`.
 """
 
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from alerts.apprise_send import apprise_problem
+from alerts.digests import parse_digest
 from alerts.errors import SubscriptionError
 from alerts.guard import AddressPolicy
 from alerts.mail import MAX_ADDRESSES, address_problem
@@ -65,4 +66,14 @@ def quiet_field(value: Any) -> str | None:
     parsed = parse_quiet(value)
     if isinstance(parsed, str):
         raise SubscriptionError(parsed, field="quiet")
+    return parsed.text()
+
+
+def digest_field(value: Any) -> str | None:
+    """The digest schedule to store (`daily 09:00 Europe/Paris`), normalised, or None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    parsed = parse_digest(value)
+    if isinstance(parsed, str):
+        raise SubscriptionError(parsed, field="digest")
     return parsed.text()

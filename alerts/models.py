@@ -54,7 +54,8 @@ class Subscription(SQLModel, table=True):
     `failing_since` is the first failure since the last success; a subscription failing for too long,
     or answered 410 Gone, is made inactive with `disabled_reason`. The `url` of an `email`
     subscription is `mailto:` and its addresses, comma-separated; of an `apprise` one, the Apprise URL.
-    `quiet` (`22:00-07:00 Europe/Paris`) holds the hours its deliveries wait out.
+    `quiet` (`22:00-07:00 Europe/Paris`) holds the hours its deliveries wait out, `digest`
+    (`daily 09:00 Europe/Paris`) when its notices go as one message instead of one by one.
     """
 
     __tablename__ = "subscriptions"
@@ -78,6 +79,7 @@ class Subscription(SQLModel, table=True):
     concurrency: int | None = Field(default=None, sa_column=Column(Integer))
     timeout_seconds: float | None = Field(default=None, sa_column=Column(Float))
     quiet: str | None = Field(default=None, sa_column=Column(String(100)))
+    digest: str | None = Field(default=None, sa_column=Column(String(100)))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 

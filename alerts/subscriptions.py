@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
-from alerts.channel_fields import CHANNEL_FORMATS, addresses, quiet_field, target
+from alerts.channel_fields import CHANNEL_FORMATS, addresses, digest_field, quiet_field, target
 from alerts.config import MAX_TIMEOUT, AlertsConfig
 from alerts.errors import ConflictError, NotFoundError, SubscriptionError
 from alerts.formats import FORMATS
@@ -41,6 +41,7 @@ EDITABLE = frozenset(
         "timeout_seconds",
         "to",
         "quiet",
+        "digest",
     }
 )
 
@@ -69,6 +70,7 @@ class SubscriptionView:
     updated_at: datetime
     to: tuple[str, ...] = ()
     quiet: str | None = None
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class SubscriptionSpec:
     description: str | None = None
     to: tuple[str, ...] = ()
     quiet: str | None = None
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,7 @@ def _view(row: Row[Any]) -> SubscriptionView:
         updated_at=row.updated_at,
         to=addresses(row.url) if row.format == "email" else (),
         quiet=row.quiet,
+        digest=row.digest,
     )
 
 
@@ -152,7 +156,7 @@ def validate(fields: Mapping[str, Any], config: AlertsConfig, current_format: st
     clean: dict[str, Any] = {}
     format_ = fields.get("format", current_format)
     for name, value in fields.items():
-        if name in ("to", "quiet") or (name == "url" and format_ in CHANNEL_FORMATS):
+        if name in ("to", "quiet", "digest") or (name == "url" and format_ in CHANNEL_FORMATS):
             continue
         if name == "url":
             if not isinstance(value, str) or not value.strip():
@@ -188,6 +192,8 @@ def validate(fields: Mapping[str, Any], config: AlertsConfig, current_format: st
         raise SubscriptionError("to is for format email only; other formats send to their url", field="to")
     if "quiet" in fields:
         clean["quiet"] = quiet_field(fields["quiet"])
+    if "digest" in fields:
+        clean["digest"] = digest_field(fields["digest"])
     return clean
 
 
@@ -213,6 +219,7 @@ def create_subscription(
     timeout_seconds: float | None = None,
     to: Sequence[str] | None = None,
     quiet: str | None = None,
+    digest: str | None = None,
 ) -> WithSecret:
     """Create a subscription (origin `api`) with a fresh `whsec_` secret, returned this once. An
     email subscription names its addresses in `to` instead of a `url`."""
@@ -221,6 +228,7 @@ def create_subscription(
             "url": url,
             "to": to,
             "quiet": quiet,
+            "digest": digest,
             "format": format,
             "events": events,
             "tags": tags,
@@ -317,6 +325,7 @@ def validate_spec(spec: SubscriptionSpec, config: AlertsConfig) -> dict[str, Any
             "url": spec.url or None,
             "to": spec.to or None,
             "quiet": spec.quiet,
+            "digest": spec.digest,
             "format": spec.format,
             "events": spec.events,
             "tags": spec.tags,

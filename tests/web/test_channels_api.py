@@ -56,3 +56,15 @@ def test_bad_channel_fields_are_422_naming_the_field(client: TestClient) -> None
         error = answer.json()["error"]
         assert error["field"] == field, (body, error)
         assert says in error["message"], (body, error)
+
+
+def test_digest_schedules_are_kept_normalised_or_refused_naming_digest(client: TestClient) -> None:
+    hook = {"url": "https://hooks.example.org/x", "format": "slack"}
+    made = client.post("/api/subscriptions", json=hook | {"digest": "Weekly Monday 9:00 Europe/Paris"}, headers=WRITE)
+    assert made.status_code == 201, made.text
+    assert made.json()["digest"] == "weekly mon 09:00 Europe/Paris"
+    for bad, says in (("hourly", "is not a digest schedule"), ("daily 09:00 Nowhere/Land", "not a time zone")):
+        answer = client.post("/api/subscriptions", json=hook | {"digest": bad}, headers=WRITE)
+        assert answer.status_code == 422
+        assert answer.json()["error"]["field"] == "digest"
+        assert says in answer.json()["error"]["message"]

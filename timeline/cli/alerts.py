@@ -52,6 +52,9 @@ def add(
     quiet: Annotated[
         str | None, typer.Option(help="Quiet hours: nothing is sent between them, e.g. '22:00-07:00 Europe/Paris'.")
     ] = None,
+    digest: Annotated[
+        str | None, typer.Option(help="One message at this time instead of one per notice: 'daily 09:00 Europe/Paris'.")
+    ] = None,
     events: Annotated[list[str] | None, _list_option("Notice types to send, as globs (default: *).")] = None,
     tags: Annotated[list[str] | None, _list_option("Only notices carrying one of these tags.")] = None,
     milestones: Annotated[list[str] | None, _list_option("Only notices about these milestones (ids).")] = None,
@@ -79,6 +82,7 @@ def add(
                 description=description,
                 to=split_csv(to or []) or None,
                 quiet=quiet,
+                digest=digest,
             )
     except AlertsError as exc:
         _failed(exc)

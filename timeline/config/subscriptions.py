@@ -36,6 +36,7 @@ class SubscriptionEntry(_Strict):
     format: Literal["standard", "slack", "discord", "email", "apprise"] = "standard"
     to: list[str] = Field(default_factory=list)
     quiet: str | None = None
+    digest: str | None = None
     events: list[str] = Field(default_factory=lambda: ["*"])
     tags: list[str] = Field(default_factory=list)
     milestones: list[str] = Field(default_factory=list)
@@ -100,6 +101,7 @@ def parse_subscriptions(read: FileRead, config: AlertsConfig, environ: Mapping[s
             format=entry.format,
             to=tuple(entry.to),
             quiet=entry.quiet,
+            digest=entry.digest,
             events=tuple(entry.events),
             tags=tuple(entry.tags),
             subjects=tuple(entry.milestones),

@@ -10,6 +10,11 @@ from timeline.web.schemas import StorableInput
 
 Format = Literal["standard", "slack", "discord", "email", "apprise"]
 DeliveryStatus = Literal["pending", "in_flight", "delivered", "dead", "cancelled", "silenced"]
+Digest = Field(
+    None,
+    max_length=100,
+    description="Send the notices as one message at this time: daily 09:00 Europe/Paris, weekly mon 09:00 ...",
+)
 Addresses = Field(None, max_length=50, description="Format email: the addresses to send to (instead of a url)")
 Quiet = Field(
     None,
@@ -64,6 +69,7 @@ class SubscriptionIn(StorableInput):
     format: Format = "standard"
     to: list[str] | None = Addresses
     quiet: str | None = Quiet
+    digest: str | None = Digest
     events: list[str] = EventPattern
     tags: list[str] = Field(default_factory=list, description="Only notices with one of these tags (empty: all)")
     subjects: list[str] = Field(default_factory=list, description="Only notices about one of these (empty: all)")
@@ -81,6 +87,7 @@ class SubscriptionPatch(StorableInput):
     format: Format | None = None
     to: list[str] | None = Addresses
     quiet: str | None = Quiet
+    digest: str | None = Digest
     events: list[str] | None = None
     tags: list[str] | None = None
     subjects: list[str] | None = None
@@ -116,6 +123,7 @@ class SubscriptionOut(BaseModel):
     updated_at: str
     to: list[str] = Field(default_factory=list, description="Format email: its addresses")
     quiet: str | None = Field(None, description="Its quiet hours, if any")
+    digest: str | None = Field(None, description="Its digest schedule, if any")
 
 
 class SubscriptionWithSecret(SubscriptionOut):

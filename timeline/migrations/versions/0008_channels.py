@@ -1,12 +1,13 @@
-"""channels: silences, and a subscription's quiet hours
+"""channels: silences, and a subscription's quiet hours and digest schedule
 
 Revision ID: 0008_channels
 Revises: 0005_feeds
 Create Date: 2026-12-03 12:00:00
 
 Silences mute the deliveries of matching notices for a while (the notices are still created).
-`subscriptions.quiet` holds the text of its quiet hours, as written in the config file or the API
-(an email subscription's addresses are its `mailto:` URL).
+`subscriptions.quiet` and `subscriptions.digest` hold the text of its quiet hours and digest
+schedule, as written in the config file or the API (an email subscription's addresses are its
+`mailto:` URL).
 """
 
 from collections.abc import Sequence
@@ -38,10 +39,12 @@ def upgrade() -> None:
     op.create_index("ix_silences_ends_at", "silences", ["ends_at"])
     with op.batch_alter_table("subscriptions") as batch:
         batch.add_column(sa.Column("quiet", sa.String(100)))
+        batch.add_column(sa.Column("digest", sa.String(100)))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("subscriptions") as batch:
+        batch.drop_column("digest")
         batch.drop_column("quiet")
     op.drop_index("ix_silences_ends_at", table_name="silences")
     op.drop_table("silences")
