@@ -1,17 +1,20 @@
 """What holds a new delivery back, decided when a notice fans out (pure: no database, no clock).
 
-A silence that names the notice makes its deliveries `silenced` (final: never sent). A
-subscription's quiet hours make a delivery due when they end instead of now. Everything else is due
-now. Retries that come due inside quiet hours are moved the same way (`quiet_due`).
+A silence that names the notice makes its deliveries `silenced` (final: never sent). A subscription
+with a digest schedule gets its deliveries `collected`, to be sent in its next digest (a digest itself
+is sent as usual). A subscription's quiet hours make a delivery due when they end instead of now.
+Everything else is due now. Retries that come due inside quiet hours are moved the same way
+(`quiet_due`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from alerts.digests import DIGEST
 from alerts.quiet import QuietHours, parse_quiet, release_at
 from alerts.silences import Silence, silenced_note, silencing
 
@@ -21,11 +24,13 @@ P = TypeVar("P")
 @dataclass(frozen=True)
 class Held(Generic[P]):
     """The pairs of a fan-out sorted by what becomes of them: `now` (due now), `later` (due at the
-    given instant, the end of quiet hours) and `silenced` (with the note to record)."""
+    given instant, the end of quiet hours), `silenced` (with the note to record) and `collected`
+    (for a digest)."""
 
     now: list[P]
     later: list[tuple[P, datetime]]
     silenced: list[tuple[P, str]]
+    collected: list[P]
 
 
 def quiet_hours(texts: Mapping[str, str | None]) -> dict[str, QuietHours]:
@@ -50,22 +55,29 @@ def hold(
     silences: Sequence[Silence],
     quiet: Mapping[str, QuietHours],
     now: datetime,
+    digesting: Collection[str] = (),
 ) -> Held[P]:
     """Sort (notice, subscription) `pairs`: `notice_of(pair)` gives the notice's type, tags and
-    subjects, `subscription_of(pair)` its subscription's id."""
+    subjects, `subscription_of(pair)` its subscription's id; `digesting` names the subscriptions
+    with a digest schedule."""
     go: list[P] = []
     later: list[tuple[P, datetime]] = []
     muted: list[tuple[P, str]] = []
+    collected: list[P] = []
     for pair in pairs:
         kind, tags, subjects = notice_of(pair)
         silence = silencing(silences, kind, tags, subjects, now) if silences else None
         if silence is not None:
             muted.append((pair, silenced_note(silence)))
             continue
-        window = quiet.get(subscription_of(pair))
+        sub_id = subscription_of(pair)
+        if sub_id in digesting and kind != DIGEST:
+            collected.append(pair)
+            continue
+        window = quiet.get(sub_id)
         due = quiet_due(window, now)
         if due > now:
             later.append((pair, due))
         else:
             go.append(pair)
-    return Held(go, later, muted)
+    return Held(go, later, muted, collected)

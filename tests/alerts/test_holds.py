@@ -29,4 +29,14 @@ def test_nothing_holds_outside_quiet_hours_and_silences() -> None:
     quiet = quiet_hours({"sub_night": "22:00-07:00 Europe/Paris"})
     noon = NOW.replace(hour=10)
     held = hold(pairs(), lambda p: ("milestone.due", (), (p[0],)), lambda p: p[1], [], quiet, noon)
-    assert (held.now, held.later, held.silenced) == (pairs(), [], [])
+    assert (held.now, held.later, held.silenced, held.collected) == (pairs(), [], [], [])
+
+
+def test_a_digest_subscription_collects_all_but_its_digests() -> None:
+    def notice_of(pair: tuple[str, str]) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        return ("digest" if pair[0] == "d" else "milestone.due", (), (pair[0],))
+
+    both = [("anthropic-us", "sub_a"), ("d", "sub_a"), ("anthropic-us", "sub_b")]
+    held = hold(both, notice_of, lambda p: p[1], [], {}, NOW, digesting={"sub_a"})
+    assert held.collected == [("anthropic-us", "sub_a")]
+    assert held.now == [("d", "sub_a"), ("anthropic-us", "sub_b")]
