@@ -20,11 +20,11 @@ from alerts.config import MAX_TIMEOUT, AlertsConfig
 from alerts.errors import ConflictError, NotFoundError, SubscriptionError
 from alerts.formats import FORMATS
 from alerts.guard import check_url
-from alerts.outbox import SUBSCRIPTIONS, cancel_pending
+from alerts.health import REMOVED_FROM_CONFIG, cancel_pending
 from alerts.signing import check_secret, new_secret
+from alerts.statements import SUBSCRIPTIONS
 
 DELETED = "deleted"
-REMOVED_FROM_CONFIG = "removed from the config file"
 MAX_CONCURRENCY = 100
 EDITABLE = frozenset(
     {"url", "format", "description", "events", "tags", "subjects", "active", "concurrency", "timeout_seconds"}

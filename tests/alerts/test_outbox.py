@@ -9,19 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select, update
 
-from alerts.config import AlertsConfig
+from alerts.config import AlertsConfig, Tuning
+from alerts.health import cancel_orphans
 from alerts.notices import NOTICES
-from alerts.outbox import (
-    DELIVERIES,
-    ORPHAN_WINDOW,
-    SUBSCRIPTIONS,
-    SUCCESS_WRITE_EVERY,
-    Lease,
-    cancel_orphans,
-    claim,
-    fan_out,
-    record,
-)
+from alerts.outbox import DELIVERIES, SUBSCRIPTIONS, Lease, claim, fan_out, record
 from alerts.policy import AttemptResult
 from alerts.subscriptions import update_subscription
 from tests.alerts.helpers import notice, publish_many, subscribe
@@ -169,11 +160,11 @@ def test_pending_rows_of_a_subscription_made_inactive_meanwhile_are_cancelled(
     with _write(engine) as conn:
         fan_out(conn, NOW)
         # As a racing delete leaves them: inactive, but their new rows still pending.
-        for sub, at in ((gone, NOW), (long_gone, NOW - ORPHAN_WINDOW - timedelta(minutes=1))):
+        for sub, at in ((gone, NOW), (long_gone, NOW - Tuning().orphan_window - timedelta(minutes=1))):
             inactive = {"active": False, "disabled_reason": "deleted", "disabled_at": at}
             conn.execute(update(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.id == sub).values(**inactive))
     with _write(engine) as conn:
-        assert cancel_orphans(conn, NOW + timedelta(seconds=5)) == 3
+        assert cancel_orphans(conn, NOW + timedelta(seconds=5), config) == 3
     d = DELIVERIES.c
     with engine.connect() as conn:
         rows = conn.execute(select(d.subscription_id, d.status, d.last_error)).all()
@@ -276,7 +267,7 @@ def test_claims_skip_deliveries_not_yet_due(engine: Engine, config: AlertsConfig
 
 
 def test_a_healthy_subscription_records_its_last_success_coarsely(engine: Engine, config: AlertsConfig) -> None:
-    """Successes rewrite the shared subscription row at most every SUCCESS_WRITE_EVERY; a failure,
+    """Successes rewrite the shared subscription row at most every `tuning.success_write_every`; a failure,
     and the success that ends it, are written at once."""
     sub = _backlog(engine, config, 5)
 
@@ -290,7 +281,7 @@ def test_a_healthy_subscription_records_its_last_success_coarsely(engine: Engine
 
     assert attempt(NOW, 200) == (NOW, None)
     assert attempt(NOW + timedelta(seconds=10), 200) == (NOW, None)
-    late = NOW + SUCCESS_WRITE_EVERY + timedelta(seconds=1)
+    late = NOW + config.tuning.success_write_every + timedelta(seconds=1)
     assert attempt(late, 200) == (late, None)
     failed = late + timedelta(seconds=1)
     assert attempt(failed, 500) == (late, failed)

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from alerts.config import AlertsConfig
-from alerts.deliveries import get_delivery, list_deliveries
-from alerts.delivery import run_deliveries, send_test
 from alerts.errors import UnsafeTargetError
 from alerts.guard import GuardedConnector
 from alerts.outbox import SUBSCRIPTIONS
+from alerts.outbox_reads import get_delivery, list_deliveries
+from alerts.sending import run_deliveries, send_test
 from alerts.signing import new_secret
 from alerts.sqltypes import utcnow
 from alerts.subscriptions import create_subscription

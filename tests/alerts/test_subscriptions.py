@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine, select
 
 from alerts.config import AlertsConfig
-from alerts.deliveries import list_deliveries, recover, retry_delivery, status_counts
 from alerts.errors import ConflictError, NotFoundError, SubscriptionError
 from alerts.outbox import SUBSCRIPTIONS, fan_out
+from alerts.outbox_reads import list_deliveries, recover, retry_delivery, status_counts
 from alerts.subscriptions import (
     SubscriptionSpec,
     create_subscription,
