@@ -651,3 +651,41 @@ def test_a_cookie_one_receiver_sets_is_never_sent(
     asyncio.run(two_passes())
     assert sorted(r.path for r in receiver.received) == ["/a", "/a", "/b"]
     assert [r.headers.get("Cookie") for r in receiver.received] == [None, None, None]
+
+
+HOSTILE_RETRY_AFTER = ("²", "99999999999999999999", "-1", "1e309", "")
+
+
+def test_hostile_retry_after_beside_good_receivers_loses_and_repeats_nothing(
+    engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    """H2: receivers answering 503 with hostile Retry-After values share the batch with good ones.
+    Every good delivery is delivered exactly once; the hostile ones are retried later (on the
+    schedule), and delivered once when their receiver recovers."""
+    now = utcnow()
+    good = ["/good-1", "/good-2"]
+    hostile = [f"/hostile-{i}" for i in range(len(HOSTILE_RETRY_AFTER))]
+    for path, value in zip(hostile, HOSTILE_RETRY_AFTER, strict=True):
+        refusals = [Reply(status=503, headers={"Retry-After": value})] * 5
+        receiver.reply(path, *refusals, Reply(status=200))
+    for path in good + hostile:
+        subscribe(engine, config, now, receiver.url(path))
+    publish_many(engine, [notice(f"n{i}", now) for i in range(5)], now)
+    first = _run(engine, config, now)
+    assert (first.created, first.delivered, first.retrying) == (35, 10, 25)
+    for path in good:
+        assert len({r.headers["webhook-id"] for r in receiver.at(path)}) == len(receiver.at(path)) == 5
+    d = DELIVERIES.c
+    with engine.connect() as conn:
+        waiting = conn.execute(select(d.next_attempt_at, d.last_status_code).where(d.status == "pending")).all()
+    assert len(waiting) == 25 and {w.last_status_code for w in waiting} == {503}
+    assert all(w.next_attempt_at > now for w in waiting)
+    later = now + timedelta(hours=25)  # past the longest Retry-After honoured (24 h)
+    second = _run(engine, config, later)
+    assert (second.delivered, second.retrying) == (25, 0)
+    assert _delivery_statuses(engine) == {"delivered": 35}
+    for path in good:
+        assert len(receiver.at(path)) == 5
+    for path in hostile:
+        ids = [r.headers["webhook-id"] for r in receiver.at(path)]
+        assert len(ids) == 10 and len(set(ids)) == 5  # each sent twice: the 503, then the retry

@@ -13,6 +13,7 @@ from alerts.config import AlertsConfig, Tuning
 from alerts.health import cancel_orphans
 from alerts.notices import NOTICES
 from alerts.outbox import DELIVERIES, SUBSCRIPTIONS, Lease, claim, fan_out, record
+from alerts.statements import ATTEMPTS
 from alerts.policy import AttemptResult
 from alerts.subscriptions import update_subscription
 from tests.alerts.helpers import notice, publish_many, subscribe
@@ -287,3 +288,32 @@ def test_a_healthy_subscription_records_its_last_success_coarsely(engine: Engine
     assert attempt(failed, 500) == (late, failed)
     back = failed + timedelta(seconds=8)
     assert attempt(back, 200) == (back, None)
+
+
+def test_an_outcome_that_cannot_be_written_is_a_failed_attempt_and_the_others_are_written(
+    engine: Engine, config: AlertsConfig
+) -> None:
+    """Each member of a batch has its own error boundary: a status code no column can hold breaks
+    the batch's statements, so the outcomes are written one by one and that one becomes a failed
+    attempt saying why (retried on the schedule); the delivered ones are delivered."""
+    _backlog(engine, config, 3)
+    with _write(engine) as conn:
+        first, second, third = claim(conn, "w", NOW, 10, LEASE)
+        outcomes = [
+            (first, AttemptResult(200, 1.0)),
+            (second, AttemptResult(2**70, 1.0)),
+            (third, AttemptResult(204, 2.0)),
+        ]
+        recorded = record(conn, "w", NOW, outcomes, config, random.Random(0))
+    assert (recorded.delivered, recorded.retrying, recorded.dead) == (2, 1, 0)
+    d = DELIVERIES.c
+    with engine.connect() as conn:
+        rows = {r.id: r for r in conn.execute(select(d.id, d.status, d.attempts, d.last_error, d.next_attempt_at))}
+        attempts = conn.execute(select(ATTEMPTS.c.delivery_id, ATTEMPTS.c.error)).all()
+    assert (rows[first.id].status, rows[third.id].status) == ("delivered", "delivered")
+    broken = rows[second.id]
+    assert (broken.status, broken.attempts) == ("pending", 1)
+    assert broken.last_error is not None and "could not be recorded" in broken.last_error
+    assert broken.next_attempt_at == NOW + config.retry_schedule[0]
+    assert sorted(a.delivery_id for a in attempts) == sorted([first.id, second.id, third.id])
+    assert [a.error for a in attempts if a.delivery_id == second.id] == [broken.last_error]
