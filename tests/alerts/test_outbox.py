@@ -13,8 +13,8 @@ from alerts.config import AlertsConfig, Tuning
 from alerts.health import cancel_orphans
 from alerts.notices import NOTICES
 from alerts.outbox import DELIVERIES, SUBSCRIPTIONS, Lease, claim, fan_out, record
-from alerts.statements import ATTEMPTS
 from alerts.policy import AttemptResult
+from alerts.statements import ATTEMPTS
 from alerts.subscriptions import update_subscription
 from tests.alerts.helpers import notice, publish_many, subscribe
 
