@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -63,6 +64,8 @@ class AlertsConfig:
     `tuning` holds the delivery loop's batch sizes and waits (tests set them; operators need not).
     `removed_grace`: how long a subscription that disappeared from the config file keeps its pending
     deliveries paused (they resume if it comes back) before they are cancelled.
+    `resolve` turns a host name into addresses when a subscription is created (default: the
+    system resolver, bounded in time), to refuse a name that reaches only refused addresses.
     `allow_private_setting` and `allow_cidrs_setting` name the application's settings that lift the
     SSRF guard, for its refusals to say what to change.
     """
@@ -81,6 +84,7 @@ class AlertsConfig:
     max_in_flight: int = 200
     tuning: Tuning = field(default_factory=lambda: Tuning())
     removed_grace: timedelta = timedelta(hours=1)
+    resolve: Callable[[str], Sequence[str]] | None = field(default=None, repr=False, compare=False)
     policy: AddressPolicy = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
