@@ -176,7 +176,7 @@ def _url_refusal(scheme: str, hostname: str | None, policy: AddressPolicy) -> st
     if is_localhost(hostname):
         # Loopback by definition (RFC 6761): judged as 127.0.0.1 and ::1 would be.
         reason = refusal("127.0.0.1", policy) and refusal("::1", policy)
-        return _advice(f"{hostname} is a loopback name", policy, "127.0.0.1") if reason else None
+        return _advice(f"{hostname} names a loopback address", policy, "127.0.0.1") if reason else None
     try:
         ipaddress.ip_address(hostname)
     except ValueError:

@@ -191,7 +191,7 @@ def test_loopback_names_are_refused_at_creation_unless_the_settings_open_them(sq
     with sqlite_engine.begin() as conn, pytest.raises(UnsafeTargetError) as refused:
         create_subscription(conn, guarded, NOW, url=url)
     assert refused.value.field == "url"
-    assert "is a loopback name" in str(refused.value) and "APP_ALLOW_PRIVATE=true" in str(refused.value)
+    assert "names a loopback address" in str(refused.value) and "APP_ALLOW_PRIVATE=true" in str(refused.value)
     for opened in (AlertsConfig(allow_private=True), AlertsConfig(allow_cidrs=("127.0.0.0/8", "::1/128"))):
         with sqlite_engine.begin() as conn:
             assert create_subscription(conn, opened, NOW, url=url).subscription.url == url

@@ -64,11 +64,11 @@ def test_a_good_file(tmp_path: Path) -> None:
         ),
         (
             "subscriptions:\n  - id: local\n    url: http://localhost:9/hook\n    format: slack\n",
-            "subscriptions.yaml:3: subscriptions[0].url: http://localhost:9/hook: localhost is a loopback name",
+            "subscriptions.yaml:3: subscriptions[0].url: http://localhost:9/hook: localhost names a loopback address",
         ),
         (
             "subscriptions:\n  - id: local\n    url: http://api.LOCALHOST./hook\n    format: slack\n",
-            "subscriptions.yaml:3: subscriptions[0].url: http://api.LOCALHOST./hook: api.localhost. is a loopback",
+            "subscriptions.yaml:3: subscriptions[0].url: http://api.LOCALHOST./hook: api.localhost. names a loopback",
         ),
         (
             "subscriptions:\n  - id: many\n    url: https://ops.example.com/hook\n    format: slack\n"
