@@ -7,7 +7,7 @@ kept as a `mailto:` URL) and `apprise` (an Apprise URL) subscriptions, `quiet` h
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from alerts.apprise_send import apprise_problem
@@ -19,6 +19,8 @@ from alerts.quiet import parse_quiet
 
 EMAIL, APPRISE = "email", "apprise"
 CHANNEL_FORMATS = (EMAIL, APPRISE)
+CHANNEL_FIELDS = frozenset({"to", "quiet", "digest"})
+"""The fields checked here (beside `url`, for the formats of `CHANNEL_FORMATS`)."""
 MAILTO = "mailto:"
 
 
@@ -77,3 +79,18 @@ def digest_field(value: Any) -> str | None:
     if isinstance(parsed, str):
         raise SubscriptionError(parsed, field="digest")
     return parsed.text()
+
+
+def channel_fields(format_: str, fields: Mapping[str, Any], policy: AddressPolicy) -> dict[str, Any]:
+    """The checked values of the fields of `fields` this module judges, for a subscription of
+    `format_`: the target's `url` (for email and Apprise), `quiet` and `digest`."""
+    clean: dict[str, Any] = {}
+    if format_ in CHANNEL_FORMATS and ("url" in fields or "to" in fields or "format" in fields):
+        clean["url"] = target(format_, fields.get("url"), fields.get("to"), policy)
+    elif fields.get("to"):
+        raise SubscriptionError("to is for format email only; other formats send to their url", field="to")
+    if "quiet" in fields:
+        clean["quiet"] = quiet_field(fields["quiet"])
+    if "digest" in fields:
+        clean["digest"] = digest_field(fields["digest"])
+    return clean

@@ -5,7 +5,6 @@ AlertsError
 │   └── UnsafeTargetError            a target URL the SSRF guard refuses (names the URL and the range)
 ├── SilenceError (ValueError)        a silence that cannot be created as asked (names the field)
 ├── NotFoundError (LookupError)      an id that names nothing
-├── DeliveryError                    one HTTP attempt failed; `permanent` says whether a retry can help
 └── ConflictError                    the request clashes with the current state (config-owned, in flight)
 """
 
@@ -37,13 +36,6 @@ class SilenceError(AlertsError, ValueError):
 
 class NotFoundError(AlertsError, LookupError):
     pass
-
-
-class DeliveryError(AlertsError):
-    def __init__(self, message: str, *, permanent: bool = False, status: int | None = None) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-        self.status = status
 
 
 class ConflictError(AlertsError):
