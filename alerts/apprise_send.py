@@ -14,13 +14,12 @@ the connection is made. Checked are the addresses actually connected to, so a na
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import sys
 import threading
 import time
 from typing import Any
-
-import apprise
 
 from alerts.guard import AddressPolicy, refusal
 from alerts.message import Message
@@ -62,6 +61,8 @@ def _install_hook() -> None:
 
 def plugin_of(url: str) -> Any | None:
     """The Apprise plugin `url` names, configured, or None when Apprise reads no service in it."""
+    import apprise  # loaded when an Apprise URL is first read: its plugins take a while to load
+
     try:
         return apprise.Apprise.instantiate(url, suppress_exceptions=True)
     except Exception:  # a plugin's own parsing may raise anything; the answer is "not a service"
@@ -95,7 +96,10 @@ def apprise_problem(url: object, policy: AddressPolicy) -> str | None:
     return None
 
 
+@functools.cache
 def _schemes() -> frozenset[str]:
+    import apprise
+
     details = apprise.Apprise().details()
     found: set[str] = set()
     for service in details.get("schemas", []):
@@ -112,6 +116,8 @@ def send_apprise(url: str, message: Message, policy: AddressPolicy, timeout: flo
 
     def result(error: str | None, code: int | None) -> AttemptResult:
         return AttemptResult(code, (time.perf_counter() - started) * 1000, error)
+
+    import apprise
 
     plugin = plugin_of(url)
     if plugin is None:

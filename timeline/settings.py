@@ -283,4 +283,7 @@ def alerts_config(settings: Settings) -> AlertsConfig:
         retry_schedule=tuple(settings.retry_schedule),
         disable_after=settings.disable_after,
         lease=settings.delivery_lease,
+        smtp_url=settings.smtp_url,
+        mail_from=settings.mail_from,
+        public_url=settings.base_url,
     )
