@@ -84,7 +84,8 @@ def digest_message(payloads: Sequence[Any], since: datetime | None, until: datet
     lines = [f"- {h}" for h in headlines]
     tz = zone_of(zone) or UTC
     start, end = (since.astimezone(tz) if since else None), until.astimezone(tz)
-    span = f"From {_when(start)} to {_when(end)}." if start else f"Until {_when(end)}."
+    # Not "From ...": mail tools quote a line that starts so (">From").
+    span = f"Between {_when(start)} and {_when(end)}." if start else f"Until {_when(end)}."
     return Message.of(headline, "\n".join([span, *lines]).strip())
 
 

@@ -102,7 +102,7 @@ def html_text(message: Message) -> str:
     e = html.escape
     parts = [f"<h2>{e(message.headline)}</h2>"]
     if message.text:
-        parts.append(f"<p>{e(message.text)}</p>")
+        parts.append(f"<p>{e(message.text).replace(chr(10), '<br>' + chr(10))}</p>")
     if message.facts:
         rows = "".join(f"<tr><th align=left>{e(label)}</th><td>{e(value)}</td></tr>" for label, value in message.facts)
         parts.append(f"<table>{rows}</table>")

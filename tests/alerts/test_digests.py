@@ -73,4 +73,4 @@ def test_a_digest_says_how_many_and_lists_each_headline() -> None:
     message = digest_message(payloads, since, until, "Europe/Paris")
     assert message.headline == "2 notices in your digest"
     assert "- Google Iowa is due\n- Feed item matched" in message.text
-    assert message.text.startswith("From 9 Jun 2026, 09:00 CEST to 10 Jun 2026, 09:00 CEST.")
+    assert message.text.startswith("Between 9 Jun 2026, 09:00 CEST and 10 Jun 2026, 09:00 CEST.")
