@@ -222,7 +222,8 @@ def test_an_email_digest_across_the_digest_time(engine: Engine, config: AlertsCo
     (mail,) = smtp.received
     assert mail.message["Subject"] == "2 notices in your digest"
     text = mail.message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
-    assert "Between 10 Jun 2026, 08:00 CEST and 10 Jun 2026, 09:00 CEST.\n- Milestone due\n- Milestone overdue" in text
+    assert "Between 10 Jun 2026, 08:00 CEST and 10 Jun 2026, 09:00 CEST.\n" in text
+    assert "\n- Milestone due\n- Milestone overdue" in text
 
 
 def _deliveries(engine: Engine) -> list:  # type: ignore[type-arg]
