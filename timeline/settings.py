@@ -269,6 +269,18 @@ def require_config(settings: Settings) -> Settings:
     )
 
 
+def default_sender(base_url: str) -> str:
+    """The From address of email notices when TIMELINE_MAIL_FROM is unset: `timeline-alerts@` the
+    public host (`localhost` when that is an address)."""
+    host = urlsplit(base_url).hostname or "localhost"
+    try:
+        ipaddress.ip_address(host)
+        host = "localhost"
+    except ValueError:
+        pass
+    return f"timeline-alerts@{host}"
+
+
 def alerts_config(settings: Settings) -> AlertsConfig:
     """The alerts engine's settings, from ours."""
     from alerts.config import AlertsConfig
@@ -284,6 +296,6 @@ def alerts_config(settings: Settings) -> AlertsConfig:
         disable_after=settings.disable_after,
         lease=settings.delivery_lease,
         smtp_url=settings.smtp_url,
-        mail_from=settings.mail_from,
+        mail_from=settings.mail_from or default_sender(settings.base_url),
         public_url=settings.base_url,
     )

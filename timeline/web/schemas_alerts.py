@@ -9,9 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from timeline.web.schemas import StorableInput
 
 Format = Literal["standard", "slack", "discord", "email", "apprise"]
-DeliveryStatus = Literal[
-    "pending", "in_flight", "delivered", "dead", "cancelled", "silenced", "collected", "digested"
-]
+DeliveryStatus = Literal["pending", "in_flight", "delivered", "dead", "cancelled", "silenced", "collected", "digested"]
 Digest = Field(
     None,
     max_length=100,
