@@ -17,8 +17,8 @@ def picked(dialect: str, column: Any, query: Any, table: Table) -> Any:
     This is the compare-and-set by itself: FOR UPDATE re-checks the query's conditions on the
     newest version of each row it locks (a row another worker took in the meantime no longer
     matches), and SQLite lets nothing change between pick and update. Repeating the conditions in
-    the UPDATE made both planners walk every due row against the picked ones (PostgreSQL: 73 ms for
-    a claim of 100 among 2,000, instead of 1 ms).
+    the UPDATE made both planners walk every due row against the picked ones, at a cost that grows
+    with the rows due (see docs/design.md#write-before-you-send).
     """
     if dialect == "postgresql":
         cte = query.with_for_update(skip_locked=True, of=table).cte().prefix_with("MATERIALIZED")
