@@ -1,4 +1,10 @@
-"""Claiming rows for one worker among many: the shared pick of the outbox and the feed poller."""
+"""The one lease protocol of work shared by workers: deliveries (the outbox) and feed polls.
+
+A claim picks due, unheld work with `picked` and marks it with the holder and the lease's end in
+one UPDATE; every later write for that work is guarded by the holder (compare-and-set), so a holder
+whose lease ran out and was taken over writes nothing; a holder may renew its lease or release the
+work (due at once for another worker). `tests/test_leases.py` runs this contract on both kinds of
+work, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
