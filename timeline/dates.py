@@ -87,14 +87,32 @@ def zone(name: str) -> ZoneInfo:
 
 
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    """The first instant of `day` in `tz`, as UTC (a day starting in a DST gap starts at the gap's end)."""
+    """The first instant of `day` in `tz`, as UTC.
+
+    A midnight that happens twice (clocks set back to it) starts the day at its first occurrence.
+    A midnight that does not exist (clocks jump over it: America/Havana on 2026-03-08) starts the
+    day at the end of the gap, the first instant whose local date is `day` (01:00 there).
+    """
     naive = datetime(day.year, day.month, day.day)  # noqa: DTZ001 (a wall time, given its zone below)
-    local = naive.replace(tzinfo=tz)
-    # A non-existent local time round-trips to a different wall time; then the day starts at the shift.
-    back = local.astimezone(UTC).astimezone(tz)
-    if back.replace(tzinfo=None) != naive:
-        local = naive.replace(tzinfo=tz, fold=1)
-    return local.astimezone(UTC)
+    first = naive.replace(tzinfo=tz).astimezone(UTC)
+    if first.astimezone(tz).replace(tzinfo=None) == naive:
+        return first
+    # In a gap: `first` (the wall time read with the offset before the jump) lies at or after the
+    # gap's end, the other reading (fold=1, the offset after it) before; the day starts in between.
+    return _first_instant_of(day, tz, naive.replace(tzinfo=tz, fold=1).astimezone(UTC), first)
+
+
+def _first_instant_of(day: date, tz: ZoneInfo, before: datetime, after: datetime) -> datetime:
+    """The first whole second in `(before, after]` whose local date in `tz` is `day`: found by
+    halving, as zoneinfo does not list its transitions (`before` is on an earlier day, `after` not)."""
+    low, high = 0, int((after - before).total_seconds())
+    while high - low > 1:
+        middle = (low + high) // 2
+        if (before + timedelta(seconds=middle)).astimezone(tz).date() < day:
+            low = middle
+        else:
+            high = middle
+    return before + timedelta(seconds=high)
 
 
 def _add_months(day: date, months: int) -> date:
@@ -199,9 +217,15 @@ def span(starts: str | int | date | datetime, ends: str | int | date | datetime,
 
 
 def span_of(opens: Window, closes: Window) -> Schedule:
-    """The span from two parsed windows; ValueError when it ends before it starts."""
-    if closes.start < opens.start or closes.end <= opens.start:
+    """The span from two parsed windows; ValueError when it ends before it starts, or when the end
+    window begins before the start window (`2025-06` to `2025`: an end that reaches back past the start)."""
+    if closes.end <= opens.start:
         raise ValueError(f"ends {closes.text!r} is before starts {opens.text!r}; a span must end after it starts")
+    if closes.start < opens.start:
+        raise ValueError(
+            f"ends {closes.text!r} begins before starts {opens.text!r}; give an end that begins at or after"
+            f" the start, like {opens.text!r} or later"
+        )
     return Schedule(opens, closes)
 
 
