@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.timeline.builders import milestone
-from timeline.rules import Stage, decide, iso, milestone_data, scan, stage_at, stages
+from timeline.rules import decide, iso, milestone_data, scan, stage_at, stages
 
 GOLDEN = Path(__file__).parent / "golden" / "payloads"
 """One notice of each milestone stage as a receiver gets it. After a deliberate change of the
@@ -254,14 +254,6 @@ def test_a_reminder_of_zero_is_no_reminder_and_no_grace_means_no_due_stage() -> 
     assert keys_of(m, at("2026-07-02")) == ["milestone.overdue:z:2026-07-02T00:00:00Z:1"]
     assert decide(m, set(), at("2026-07-01"), T0, False).next_check_at == at("2026-07-02")
     assert list(stages(milestone(status="done"))) == []
-
-
-def test_a_stage_holds_from_its_start_up_to_its_end() -> None:
-    stage = Stage("milestone.due", "k", at("2026-07-02"), at("2026-08-01"))
-    assert stage.holds(at("2026-07-02"))
-    assert stage.holds(at("2026-07-31T23:59:59"))
-    assert not stage.holds(at("2026-08-01"))
-    assert not stage.holds(at("2026-07-01T23:59:59"))
 
 
 def test_repeated_overdue_stages_at_their_exact_boundaries() -> None:
