@@ -99,6 +99,7 @@ def _without_table(text: str, header: str) -> str:
 def _run(name: str, module: str, tests: tuple[str, ...]) -> None:
     work = _prepare(name, module, tests)
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "TIMELINE_TEST_PG_URL")}
+    env["TIMELINE_HYPOTHESIS_PROFILE"] = "mutation"
     env["TIMELINE_SHARED_DIR"] = str(REPO.parent / "shared")
     env["TIMELINE_TEST_PG_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/none"  # no PostgreSQL, never
     mutmut = Path(sys.executable).parent / "mutmut"
