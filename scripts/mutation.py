@@ -37,11 +37,11 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "headers": ("alerts/headers.py", ("tests/alerts/test_headers.py",)),
     "humanize": ("timeline/humanize.py", ("tests/timeline/test_humanize.py",)),
 }
-KILLED = {1, 3, 37}
-"""mutmut's exit codes of a killed mutant (a failing test, a pytest internal error, a type error)."""
-NO_TESTS = {5, 33}
-EXCLUDED = {34}
-"""Skipped mutants: not counted either way."""
+KILLED = frozenset({"killed", "timeout", "caught by type check", "segfault"})
+"""mutmut's verdicts of a mutant the tests caught: a failing test, tests that no longer end in time."""
+NO_TESTS = "no tests"
+SKIPPED = "skipped"
+"""Not counted either way."""
 
 _SETTINGS = """
 [tool.mutmut]
@@ -118,11 +118,16 @@ def _figures(name: str, module: str) -> Figures | None:
     meta = BUILD / name / "mutants" / (module + ".meta")
     if not meta.exists():
         return None
+    from mutmut.stats import status_by_exit_code  # mutmut's own reading of its exit codes
+
     codes: dict[str, int | None] = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
-    killed = sum(1 for code in codes.values() if code in KILLED)
-    survived = tuple(sorted(key for key, code in codes.items() if code == 0))
-    no_tests = tuple(sorted(key for key, code in codes.items() if code in NO_TESTS))
-    other = tuple(sorted(key for key, code in codes.items() if code not in KILLED | NO_TESTS | EXCLUDED and code != 0))
+    verdicts = {key: status_by_exit_code[code] for key, code in codes.items() if status_by_exit_code[code] != SKIPPED}
+    killed = sum(1 for verdict in verdicts.values() if verdict in KILLED)
+    survived = tuple(sorted(key for key, verdict in verdicts.items() if verdict == "survived"))
+    no_tests = tuple(sorted(key for key, verdict in verdicts.items() if verdict == NO_TESTS))
+    other = tuple(
+        sorted(f"{key} ({v})" for key, v in verdicts.items() if v not in KILLED and v not in ("survived", NO_TESTS))
+    )
     return Figures(name, module, killed, survived, no_tests, other)
 
 
@@ -146,7 +151,7 @@ def _report(names: list[str]) -> int:
         f" {sum(len(f.other) for f in rows):>6} {overall:>9.1f}%"
     )
     for f in rows:
-        for label, keys in (("survived", f.survived), ("no tests", f.no_tests), ("timeout/other", f.other)):
+        for label, keys in (("survived", f.survived), ("no tests", f.no_tests), ("not checked", f.other)):
             for key in keys:
                 print(f"  {label}: {key}")
     for name in missing:
