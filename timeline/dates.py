@@ -89,30 +89,14 @@ def zone(name: str) -> ZoneInfo:
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
     """The first instant of `day` in `tz`, as UTC.
 
-    A midnight that happens twice (clocks set back to it) starts the day at its first occurrence.
-    A midnight that does not exist (clocks jump over it: America/Havana on 2026-03-08) starts the
-    day at the end of the gap, the first instant whose local date is `day` (01:00 there).
+    A midnight that happens twice (clocks set back to it) starts the day at its first occurrence
+    (fold=0). A midnight the clocks jump over (America/Havana on 2026-03-08: 00:00 becomes 01:00)
+    starts the day at the end of the jump, 01:00 there: read with fold=0, a wall time in a gap
+    takes the offset from before the jump, which puts a midnight where the jump begins exactly at
+    the instant of the jump (every zone whose clocks jump over midnight jumps from midnight).
     """
     naive = datetime(day.year, day.month, day.day)  # noqa: DTZ001 (a wall time, given its zone below)
-    first = naive.replace(tzinfo=tz).astimezone(UTC)
-    if first.astimezone(tz).replace(tzinfo=None) == naive:
-        return first
-    # In a gap: `first` (the wall time read with the offset before the jump) lies at or after the
-    # gap's end, the other reading (fold=1, the offset after it) before; the day starts in between.
-    return _first_instant_of(day, tz, naive.replace(tzinfo=tz, fold=1).astimezone(UTC), first)
-
-
-def _first_instant_of(day: date, tz: ZoneInfo, before: datetime, after: datetime) -> datetime:
-    """The first whole second in `(before, after]` whose local date in `tz` is `day`: found by
-    halving, as zoneinfo does not list its transitions (`before` is on an earlier day, `after` not)."""
-    low, high = 0, int((after - before).total_seconds())
-    while high - low > 1:
-        middle = (low + high) // 2
-        if (before + timedelta(seconds=middle)).astimezone(tz).date() < day:
-            low = middle
-        else:
-            high = middle
-    return before + timedelta(seconds=high)
+    return naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
 
 
 def _add_months(day: date, months: int) -> date:
@@ -144,7 +128,6 @@ def parse_window(value: str | int | date | datetime, timezone: str = "UTC") -> W
         raise ValueError(f"{text!r} is out of range; years {FIRST_YEAR} to {LAST_YEAR} are accepted")
     if m := _YEAR.match(text):
         year = int(m[1])
-        _checked_date(year, 1, 1, text)
         return _period(date(year, 1, 1), 12, 0, Precision.YEAR, text, timezone)
     if m := _HALF.match(text):
         year, half = int(m[1]), int(m[2])
@@ -231,5 +214,4 @@ def span_of(opens: Window, closes: Window) -> Schedule:
 
 def slip_days(old: Schedule, new: Schedule) -> int:
     """How many whole days the due date moved: positive when it slipped later, negative when pulled in."""
-    seconds = (new.due_at - old.due_at).total_seconds()
-    return int(seconds // 86400) if seconds >= 0 else -int(-seconds // 86400)
+    return int((new.due_at - old.due_at) / timedelta(days=1))  # int() rounds towards zero

@@ -342,8 +342,9 @@ def test_window_bounds_must_be_aware_utc_and_ordered() -> None:
     window = Window(start, start + timedelta(days=1), Precision.DAY, "2025-01-01")
     assert start in window and start + timedelta(days=1) not in window and start - timedelta(seconds=1) not in window
     assert window.local_start == start and window.timezone == "UTC"
-    with pytest.raises(ValueError, match="window bounds must be aware UTC datetimes"):
+    with pytest.raises(ValueError) as caught:
         Window(start.replace(tzinfo=None), start + timedelta(days=1), Precision.DAY, "x")
+    assert str(caught.value) == "window bounds must be aware UTC datetimes"
     with pytest.raises(ValueError, match="window bounds must be aware UTC datetimes"):
         Window(start, (start + timedelta(days=1)).astimezone(ZoneInfo("Europe/Berlin")), Precision.DAY, "x")
     with pytest.raises(ValueError, match="empty window 'x'"):
@@ -358,3 +359,12 @@ def test_slip_days_count_whole_days_either_way() -> None:
     assert slip_days(point("2025-01-01T00:00Z"), point("2025-01-01T23:59Z")) == 0
     assert slip_days(point("2025-01-01T23:59Z"), point("2025-01-01T00:00Z")) == 0
     assert slip_days(point("2025-01-01T00:00Z"), point("2025-01-02T00:00Z")) == 1
+
+
+def test_a_span_reads_both_ends_in_its_zone() -> None:
+    schedule = span("2025", "2026-06", "Europe/Berlin")
+    assert schedule.opens_at == datetime(2024, 12, 31, 23, tzinfo=UTC)
+    assert schedule.due_at == datetime(2026, 6, 30, 22, tzinfo=UTC)
+    assert (schedule.opens.timezone, schedule.closes.timezone) == ("Europe/Berlin", "Europe/Berlin")
+    assert slip_days(span("2025", "2026-06", "Europe/Berlin"), span("2025", "2026-07", "Europe/Berlin")) == 31
+    assert slip_days(point("2025-01-01T00:00Z"), point("2024-12-30T12:00Z")) == -1
