@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 import alerts.models
 import timeline.feeds.models
 import timeline.models
+import timeline.proposals.models
 from alerts.formats import encode
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -25,7 +26,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 7_140_001
 CONFIG_LOCK = 7_140_002
 # Every table lives in SQLModel's one metadata; importing the model modules registers them.
-MODEL_MODULES = (alerts.models, timeline.models, timeline.feeds.models)
+MODEL_MODULES = (alerts.models, timeline.models, timeline.feeds.models, timeline.proposals.models)
 # How long a SQLite statement waits for another connection's lock before it fails (milliseconds).
 BUSY_TIMEOUT_MS = 30_000
 
