@@ -135,8 +135,11 @@ def edited_text(text: str, path: Path, milestone_id: str, field: str, expected: 
     wanted, old_value = _plain(doc), item[field]
     item[field] = _typed(new)
     out = io.StringIO()
-    yaml.dump(doc, out)
-    result = out.getvalue()
+    try:
+        yaml.dump(doc, out)
+        result = out.getvalue()
+    except YAMLError:  # a value ruamel.yaml reads but cannot write back: put the new one in place
+        result = text
     if _changed_lines(text, result) != [line]:
         result = _splice(text, line, column, new)
     again = _yaml().load(result)
