@@ -54,7 +54,12 @@ def test_a_start_phrase_moves_the_start_of_a_span_not_its_end() -> None:
 
 def test_a_point_moves_earlier_and_a_range_proposes_the_end_it_speaks_of() -> None:
     p = propose(POINT, stated("The site will open in May 2026.", "en"), PUBLISHED)
-    assert p is not None and (p.field, p.proposed.text, p.slip_days, p.direction) == ("when", "2026-05", -122, "earlier")
+    assert p is not None and (p.field, p.proposed.text, p.slip_days, p.direction) == (
+        "when",
+        "2026-05",
+        -122,
+        "earlier",
+    )
     late = propose(POINT, stated("The opening is now planned for late 2027.", "en"), PUBLISHED)
     assert late is not None and late.proposed.text == "2027-12"  # "late 2027" is Sep-Dec: the same due date
 
@@ -78,7 +83,12 @@ def test_the_sentence_is_the_one_holding_the_phrase() -> None:
 
 @given(st.integers(min_value=1990, max_value=2090), st.integers(min_value=0, max_value=3))
 def test_a_proposal_never_overlaps_the_window_it_replaces(year: int, form: int) -> None:
-    text = [f"The site opens in {year}.", f"Completion by the end of {year}.", f"It opens in Q2 {year}.", f"In H2 {year}."][form]
+    text = [
+        f"The site opens in {year}.",
+        f"Completion by the end of {year}.",
+        f"It opens in Q2 {year}.",
+        f"In H2 {year}.",
+    ][form]
     p = propose(SPAN, stated(text, "en"), PUBLISHED)
     if p is None:
         return

@@ -132,7 +132,11 @@ def test_news_in_three_languages_propose_one_slip_that_accepting_writes_back_and
     assert p["current_window"]["text"] == "2027" and p["proposed_window"]["text"] == "2028"
     assert (p["slip_days"], p["direction"]) == (366, "later")
     assert {e["language"] for e in p["evidence"]} == {"fr", "en", "de"}
-    assert {e["link"] for e in p["evidence"]} == {"https://news.example.org/fr-1", "https://news.example.org/en-1", "https://news.example.org/de-1"}
+    assert {e["link"] for e in p["evidence"]} == {
+        "https://news.example.org/fr-1",
+        "https://news.example.org/en-1",
+        "https://news.example.org/de-1",
+    }
     french = next(e for e in p["evidence"] if e["language"] == "fr")
     assert french["phrase"] == "repousse à 2028"
     assert french["feed_id"] == "news-fr"
@@ -152,7 +156,7 @@ def test_news_in_three_languages_propose_one_slip_that_accepting_writes_back_and
         accepted = _run(["proposals", "accept", str(p["id"]), "--json"])
     assert accepted["proposal"]["status"] == "accepted"
     after = (env / "milestones.yaml").read_text()
-    changed = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)]
+    changed = list(difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0))
     assert [line for line in changed if line[:1] in "+-" and line[:3] not in ("+++", "---")] == [
         "-    ends: 2027                # due and overdue follow `ends` (due 2028-01-01T00:00:00Z)",
         "+    ends: 2028                # due and overdue follow `ends` (due 2028-01-01T00:00:00Z)",

@@ -81,11 +81,12 @@ def proposals(
 
 
 @app.command("accept")
-def accept(proposal_id: Annotated[int, typer.Argument(help="The proposal's number")], json_output: JsonOption = False) -> None:
+def accept(
+    proposal_id: Annotated[int, typer.Argument(help="The proposal's number")], json_output: JsonOption = False
+) -> None:
     """Write the proposed date into the milestone (milestones.yaml, or the API milestone) and apply it."""
-    from timeline.proposals.decisions import accept as accept_proposal
-
     from timeline.errors import TimelineError
+    from timeline.proposals.decisions import accept as accept_proposal
 
     service = _service()
     try:
@@ -120,9 +121,8 @@ def reject(
     json_output: JsonOption = False,
 ) -> None:
     """Close the proposal; the milestone stays as it is."""
-    from timeline.proposals.decisions import reject as reject_proposal
-
     from timeline.errors import TimelineError
+    from timeline.proposals.decisions import reject as reject_proposal
 
     service = _service()
     try:

@@ -167,13 +167,13 @@ def _replace(path: Path, data: bytes, original: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(name, mode)
+        Path(name).chmod(mode)
         if path.read_bytes() != original:
             raise WriteBackError(f"{path} changed while the proposal was being written; accept it again")
-        os.replace(name, path)
+        Path(name).replace(path)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(name)
+            Path(name).unlink()
         raise
 
 
