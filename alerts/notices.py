@@ -4,9 +4,7 @@ decides, not a check-then-insert)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,34 +13,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from alerts.bulk import insert_rows
 from alerts.models import Notice, NoticeSubject
+from alerts.newnotice import NewNotice
 
 NOTICES: Table = Notice.__table__  # type: ignore[attr-defined]
 NOTICE_SUBJECTS: Table = NoticeSubject.__table__  # type: ignore[attr-defined]
+__all__ = ["CHANNEL", "NOTICES", "NOTICE_SUBJECTS", "NewNotice", "about", "existing_keys", "publish"]
+
 CHANNEL = "timeline_notices"
 """The PostgreSQL channel told, when the transaction commits, that notices were created: workers
 listening on it start a delivery pass at once instead of at their next tick."""
-
-
-@dataclass(frozen=True)
-class NewNotice:
-    """A notice to publish. `payload` is the webhook body: `{"type", "timestamp", "data"}`."""
-
-    type: str
-    key: str
-    occurred_at: datetime
-    data: dict[str, Any]
-    subjects: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def payload(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "type": self.type,
-            "timestamp": self.occurred_at.isoformat().replace("+00:00", "Z"),
-            "data": self.data,
-        }
-        # Round-trip through JSON so that what is stored is exactly what will be sent.
-        return dict(json.loads(json.dumps(body, default=str)))
 
 
 def publish(conn: Connection, notices: Iterable[NewNotice], now: datetime) -> list[str]:
