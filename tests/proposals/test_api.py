@@ -45,6 +45,7 @@ def polled(make_client: Callable[..., TestClient], config_dir: Path, feeds: Loca
         "feeds:\n  - id: fr\n"
         f"    url: {feeds.url('/fr.xml')}\n"
         "    match: {any: [Anthropic]}\n    milestones: [anthropic-us-construction, pilot]\n    lang: fr\n"
+        "    notify_backlog: true\n"
     )
     client = make_client(feed_allow_private=True, sync=False)
     created = client.post(
@@ -112,3 +113,24 @@ def test_an_edit_of_the_file_since_the_proposal_refuses_the_accept(polled: TestC
     assert "changed since this proposal was made" in refused.json()["error"]["message"]
     assert path.read_text() == edited
     assert _open(polled)[("anthropic-us-construction", "2028")]["status"] == "open"
+
+
+def test_the_page_and_the_atom_feed_show_open_proposals_and_the_calendar_waits_for_the_accept(
+    polled: TestClient,
+) -> None:
+    page = polled.get("/").text
+    assert "Proposed dates" in page
+    assert "end 2027 → 2028 (366 days later)" in page
+    assert "“Anthropic repousse à 2028 l&#39;achèvement de ses centres de données”" in page
+    assert 'href="https://news.example.org/a"' in page
+    atom = polled.get("/notices.atom").text
+    assert atom.count("<title>Slip reported: Construction of Anthropic's US data centres</title>") == 1
+    assert atom.count("<title>Slip reported: Pilot site</title>") == 2
+    assert "gives its end as 2028 (1 Jan – 31 Dec 2028), not 2027 (1 Jan – 31 Dec 2027)" in atom
+
+    calendar = polled.get("/timeline.ics").text
+    assert "20280101" in calendar and "20290101" not in calendar  # still due on 1 January 2028
+    construction = _open(polled)[("anthropic-us-construction", "2028")]
+    assert polled.post(f"/api/proposals/{construction['id']}/accept", headers=WRITE).status_code == 200
+    assert "Proposed dates" in polled.get("/").text  # the pilot's two are still open
+    assert "20290101" in polled.get("/timeline.ics").text

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from alerts.message import web_link
+
 from timeline.dates import Precision, Window, parse_window
 from timeline.feeds.store import FEEDS
 from timeline.proposals.record import PROPOSAL_EVIDENCE, PROPOSALS, evidence_data
@@ -90,3 +92,27 @@ def get_proposal(conn: Connection, proposal_id: int) -> dict[str, Any] | None:
     if row is None:
         return None
     return proposal_view(row, _evidence(conn, [proposal_id])[proposal_id], row.title)
+
+
+EVIDENCE_SHOWN = 3
+
+
+def page_proposals(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Proposals as the page shows them: the milestone, what would change, and the newest pieces of
+    evidence (the feed's name linked to the article when its link is http(s))."""
+    return [
+        {
+            "id": p["id"],
+            "title": p.get("milestone_title") or p["milestone"],
+            "summary": p["summary"],
+            "evidence": [
+                {
+                    "source": e.get("feed_name") or e["feed_id"],
+                    "sentence": e["sentence"],
+                    "href": web_link(e.get("link")),
+                }
+                for e in p["evidence"][:EVIDENCE_SHOWN]
+            ],
+        }
+        for p in found
+    ]
