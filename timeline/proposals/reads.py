@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from alerts.message import web_link
-
 from timeline.dates import Precision, Window, parse_window
 from timeline.feeds.store import FEEDS
 from timeline.proposals.record import PROPOSAL_EVIDENCE, PROPOSALS, evidence_data

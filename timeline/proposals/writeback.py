@@ -1,13 +1,13 @@
 """Writing an accepted window back into milestones.yaml, changing that one value and nothing else.
 
-The file is read round trip with ruamel.yaml (comments, order, quoting and flow style kept), the
-value is set, and the result is written back only if it differs from the file by that one line. When
-the round trip would change more (an indentation or line ending ruamel.yaml writes its own way), the
-new value is put in place of the old one's characters on the line ruamel.yaml located it on. Either
-way the new text is read again and must say what the old one said but for that value, and must load
-as a milestones file. It replaces the file atomically (a temporary file in the same folder, the
-file's mode, `os.replace`), and only if the file still has the bytes the proposal was made against
-(`fingerprint`): an edit made since is never overwritten.
+The file is read round trip with ruamel.yaml, which locates the value (line and column) and checks
+that it still says what the proposal was made against. The new value takes the place of the old
+one's characters on that line, in the same quoting, so that everything else stays byte for byte:
+comments and their spacing, order, indentation, line endings (a dump by ruamel.yaml would re-indent
+or re-align what it does not keep). The new text is read round trip again and must say what the old
+one said but for that value, and must load as a milestones file. It replaces the file atomically (a
+temporary file in the same folder, the file's mode, `os.replace`), and only if the file still has
+the bytes the proposal was made against (`fingerprint`): an edit made since is never overwritten.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import io
 import os
 import re
 import stat
@@ -30,7 +29,7 @@ from ruamel.yaml.error import YAMLError
 
 from timeline.config.files import FileRead
 from timeline.config.milestones import parse_milestones
-from timeline.errors import ConflictError
+from timeline.errors import ConfigError, ConflictError
 
 _PLAIN_SCALAR = re.compile(r"""'(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|[^\s#,\]}][^#\n\r]*?(?=\s+#|\s*$|\s*[,\]}])""")
 GIT_TIMEOUT = 20.0
@@ -53,8 +52,6 @@ class Written:
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
     return yaml
 
 
@@ -62,15 +59,6 @@ def _text(value: Any) -> str:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return str(value)
-
-
-def _typed(text: str) -> Any:
-    """The value as milestones.yaml writes it plainly: a year as a number, a day as a date."""
-    if re.fullmatch(r"\d{4}", text):
-        return int(text)
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return dt.date.fromisoformat(text)
-    return text
 
 
 def fingerprint(data: bytes) -> str:
@@ -133,15 +121,7 @@ def edited_text(text: str, path: Path, milestone_id: str, field: str, expected: 
             "when the proposal was made; reject it, or edit the file by hand"
         )
     wanted, old_value = _plain(doc), item[field]
-    item[field] = _typed(new)
-    out = io.StringIO()
-    try:
-        yaml.dump(doc, out)
-        result = out.getvalue()
-    except YAMLError:  # a value ruamel.yaml reads but cannot write back: put the new one in place
-        result = text
-    if _changed_lines(text, result) != [line]:
-        result = _splice(text, line, column, new)
+    result = _splice(text, line, column, new)
     again = _yaml().load(result)
     target = _entry(again, path, milestone_id, field)
     if _text(target[field]) != new or _changed_lines(text, result) != [line]:
@@ -153,7 +133,10 @@ def edited_text(text: str, path: Path, milestone_id: str, field: str, expected: 
 
 
 def _check_loads(path: Path, data: bytes) -> None:
-    parsed = parse_milestones(FileRead(path, data))
+    try:
+        parsed = parse_milestones(FileRead(path, data))
+    except ConfigError as exc:
+        raise WriteBackError(f"the file would not load after the change ({exc}); nothing was written") from None
     if parsed.problems:
         first = parsed.problems[0]
         raise WriteBackError(f"the file would not load after the change ({first}); nothing was written")
