@@ -55,9 +55,10 @@ class _Owned:
 
 
 def stated_dates(entry: ParsedEntry, lang: str | None) -> tuple[list[Stated], str | None]:
-    """The dates an entry's title and summary state, and the language they were read in."""
+    """The dates an entry's title and summary state, and the language they were read in: `lang`
+    (the feed's `lang:`), else the one the item or its document declares, else detected."""
     sources = [text for text in (entry.title, plain(entry.summary or "")) if text]
-    code = normalise_language(lang) or detect_language(" ".join(sources))
+    code = normalise_language(lang) or normalise_language(entry.language) or detect_language(" ".join(sources))
     published = entry.published
     if published is None or not sources:
         return [], code
