@@ -97,7 +97,7 @@ def proposal(service: ServiceDep, proposal_id: ProposalId) -> dict[str, Any]:
     "/proposals/{proposal_id}/accept",
     summary="Accept: write the proposed date into the milestone (milestones.yaml or the API milestone)",
     response_model=ProposalOut,
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(400, 401, 403, 404, 409, 422),
     dependencies=[Writer],
 )
 def accept_proposal(service: ServiceDep, proposal_id: ProposalId) -> dict[str, Any]:
@@ -108,7 +108,7 @@ def accept_proposal(service: ServiceDep, proposal_id: ProposalId) -> dict[str, A
     "/proposals/{proposal_id}/reject",
     summary="Reject: close the proposal, the milestone unchanged",
     response_model=ProposalOut,
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(400, 401, 403, 404, 409, 422),
     dependencies=[Writer],
 )
 def reject_proposal(
