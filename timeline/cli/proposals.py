@@ -102,6 +102,7 @@ def accept(
                 "written": {"path": str(done.written.path), "line": done.written.line} if done.written else None,
                 "committed": done.committed,
                 "notices": done.notices,
+                "unapplied": done.unapplied,
             }
         )
         return
@@ -112,6 +113,8 @@ def accept(
         typer.echo(f"{w.path}:{w.line}: {w.before.strip()} → {w.after.strip()}")
     if done.committed:
         typer.echo(done.committed)
+    if done.unapplied:
+        typer.echo(f"written, but the config files do not apply yet: {done.unapplied}", err=True)
 
 
 @app.command("reject")

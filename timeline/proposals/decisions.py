@@ -37,6 +37,8 @@ class Accepted:
     written: Written | None
     committed: str | None
     notices: list[str]
+    unapplied: str | None = None
+    """Why the config files did not apply after the write (another problem in them), if so."""
 
 
 def _open(conn: Connection, proposal_id: int) -> Any:
@@ -95,6 +97,7 @@ def accept(service: Service, proposal_id: int, now: datetime) -> Accepted:
     written: Written | None = None
     committed: str | None = None
     notices: list[str] = []
+    unapplied: str | None = None
     if milestone.origin == "config":
         path = Path(row.config_path) if row.config_path else settings.milestones_file
         written = write_back(
@@ -109,6 +112,9 @@ def accept(service: Service, proposal_id: int, now: datetime) -> Accepted:
             committed = git_commit(path, _commit_message(row, link))
         result = service.reload_config(now, force=True)
         notices = result.notices if result is not None else []
+        problems = service.config_status().problems
+        if result is None and problems:
+            unapplied = "; ".join(str(problem) for problem in problems[:3])
     else:
         current = {"when": milestone.when_text, "starts": milestone.starts_text, "ends": milestone.ends_text}
         if current.get(row.field) != row.current_text:
@@ -128,4 +134,4 @@ def accept(service: Service, proposal_id: int, now: datetime) -> Accepted:
         _decide(conn, proposal_id, "accepted", now, None)
         found = get_proposal(conn, proposal_id)
     assert found is not None
-    return Accepted(found, written, committed, notices)
+    return Accepted(found, written, committed, notices, unapplied)
