@@ -201,6 +201,8 @@ def once(json_output: JsonOption = False) -> None:
         report = service.once(_now())
     except ConfigError as exc:
         _config_failed(exc)
+    finally:
+        service.close()
     if json_output:
         print_json(
             {
@@ -255,7 +257,7 @@ def db_upgrade() -> None:
 
 
 def _mount() -> None:
-    from timeline.cli import alerts, configure, dates, feeds, notices, silences
+    from timeline.cli import alerts, configure, dates, feeds, notices, proposals, silences
 
     app.command()(configure.check)
     app.command()(configure.init)
@@ -269,6 +271,7 @@ def _mount() -> None:
     app.command("redeliver")(alerts.redeliver)
     app.add_typer(silences.app, name="silences")
     app.command("dates")(dates.dates)
+    app.add_typer(proposals.app, name="proposals")
 
 
 _mount()

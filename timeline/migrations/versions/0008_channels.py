@@ -1,7 +1,7 @@
 """channels: silences, and a subscription's quiet hours and digest schedule
 
 Revision ID: 0008_channels
-Revises: 0005_feeds
+Revises: 0006_proposals
 Create Date: 2026-12-03 12:00:00
 
 Silences mute the deliveries of matching notices for a while (the notices are still created).
@@ -18,7 +18,7 @@ from alembic import op
 from alerts.sqltypes import UTCDateTime
 
 revision: str = "0008_channels"
-down_revision: str | None = "0005_feeds"
+down_revision: str | None = "0006_proposals"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
