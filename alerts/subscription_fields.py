@@ -101,6 +101,8 @@ def validate(fields: Mapping[str, Any], config: AlertsConfig, current_format: st
         raise SubscriptionError(f"unknown field {unknown[0]!r}", field=unknown[0])
     format_ = fields.get("format", current_format)
     by_channel = format_ in CHANNEL_FORMATS
+    if current_format in CHANNEL_FORMATS and not by_channel and "url" not in fields:
+        raise SubscriptionError(f"format {format_} sends to a url: give one with the new format", field="url")
     clean = {
         name: CHECKS[name](value, config)
         for name, value in fields.items()

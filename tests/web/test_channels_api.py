@@ -68,3 +68,13 @@ def test_digest_schedules_are_kept_normalised_or_refused_naming_digest(client: T
         assert answer.status_code == 422
         assert answer.json()["error"]["field"] == "digest"
         assert says in answer.json()["error"]["message"]
+
+
+def test_leaving_email_for_a_webhook_needs_a_url(client: TestClient) -> None:
+    sid = client.post("/api/subscriptions", json=MAIL, headers=WRITE).json()["id"]
+    answer = client.patch(f"/api/subscriptions/{sid}", json={"format": "slack"}, headers=WRITE)
+    assert answer.status_code == 422
+    assert answer.json()["error"]["field"] == "url"
+    moved = {"format": "slack", "url": "https://hooks.example.org/x"}
+    changed = client.patch(f"/api/subscriptions/{sid}", json=moved, headers=WRITE).json()
+    assert (changed["format"], changed["url"], changed["to"]) == ("slack", "https://hooks.example.org/x", [])
