@@ -267,23 +267,10 @@ def _schedule(
     report: Report,
     windows: _Windows,
 ) -> Schedule | None:
-    tz = default_tz if "timezone" in bad else spec.timezone or default_tz
-    tz_problem = windows.zone_problem(tz)
-    if tz_problem is not None:
-        if spec.timezone and "timezone" not in bad:
-            report((*loc, "timezone"), tz_problem)
-        tz = "UTC"  # still check the dates themselves: a bad zone must not hide a bad date
+    tz, tz_problem = _zone_of(spec, bad, default_tz, loc, report, windows)
     given = {name: getattr(spec, name) for name in _DATE_FIELDS if name not in bad and getattr(spec, name) is not None}
     if not any(name in bad for name in _DATE_FIELDS):
-        if "when" in given and ("starts" in given or "ends" in given):
-            report((*loc, "when"), "give either `when` (a point) or `starts` and `ends` (a span), not both")
-            given.clear()
-        elif "when" not in given and len(given) < 2:
-            missing = "ends" if "starts" in given else "starts" if "ends" in given else "when"
-            report(
-                (*loc, missing) if missing != "when" else loc,
-                f"`{missing}` is missing; a milestone needs `when` (a point) or both `starts` and `ends` (a span)",
-            )
+        _check_shape(given, loc, report)
     parsed: dict[str, Window] = {}
     for name, value in given.items():
         window = windows.parse(str(value), tz)
@@ -293,6 +280,42 @@ def _schedule(
             parsed[name] = window
     if tz_problem is not None or bad.intersection(_DATE_FIELDS) or len(parsed) != len(given) or not parsed:
         return None
+    return _schedule_of(parsed, loc, report)
+
+
+def _zone_of(
+    spec: MilestoneSpec,
+    bad: frozenset[str],
+    default_tz: str,
+    loc: tuple[str | int, ...],
+    report: Report,
+    windows: _Windows,
+) -> tuple[str, str | None]:
+    """The zone to read the dates in, and what is wrong with the one given (then UTC, so that a bad
+    zone does not hide a bad date)."""
+    tz = default_tz if "timezone" in bad else spec.timezone or default_tz
+    tz_problem = windows.zone_problem(tz)
+    if tz_problem is None:
+        return tz, None
+    if spec.timezone and "timezone" not in bad:
+        report((*loc, "timezone"), tz_problem)
+    return "UTC", tz_problem
+
+
+def _check_shape(given: dict[str, object], loc: tuple[str | int, ...], report: Report) -> None:
+    """`when` alone or `starts` with `ends`; empties `given` when both shapes are mixed."""
+    if "when" in given and ("starts" in given or "ends" in given):
+        report((*loc, "when"), "give either `when` (a point) or `starts` and `ends` (a span), not both")
+        given.clear()
+    elif "when" not in given and len(given) < 2:
+        missing = "ends" if "starts" in given else "starts" if "ends" in given else "when"
+        report(
+            (*loc, missing) if missing != "when" else loc,
+            f"`{missing}` is missing; a milestone needs `when` (a point) or both `starts` and `ends` (a span)",
+        )
+
+
+def _schedule_of(parsed: dict[str, Window], loc: tuple[str | int, ...], report: Report) -> Schedule | None:
     if "when" in parsed:
         return Schedule(parsed["when"], parsed["when"])
     if "starts" not in parsed or "ends" not in parsed:
