@@ -10,6 +10,7 @@ import typer
 
 from timeline.cli import JsonOption, _config_failed, _now, _parse_moment, _service, _settings
 from timeline.cli.output import Cell, Column, console, print_json, print_listing, split_csv
+from timeline.dates import utc_text
 from timeline.errors import ConfigError
 from timeline.humanize import day, plural
 
@@ -78,7 +79,6 @@ def preview(
     json_output: JsonOption = False,
 ) -> None:
     """Which notices would fire between --from and --until, and when. Changes nothing."""
-    from timeline import rules
     from timeline.config.milestones import load_milestones
     from timeline.preview import preview as preview_notices
 
@@ -99,7 +99,7 @@ def preview(
     for note in result.notes():
         typer.echo(note, err=True)
     if json_output:
-        print_json([{"at": rules.iso(at), "type": n.type, "key": n.key, "data": n.data} for at, n in result])
+        print_json([{"at": utc_text(at), "type": n.type, "key": n.key, "data": n.data} for at, n in result])
         return
     if not result.planned:
         console.print(f"No notices would fire from {day(start)} to {day(end)}.")

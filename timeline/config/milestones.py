@@ -13,19 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from timeline.config.files import FileRead, read_file
 from timeline.config.yamlfile import field_path, findings_of
 from timeline.dates import Schedule, Window, parse_window, span_of, zone
-from timeline.durations import parse_duration
+from timeline.durations import Duration, duration_field
 from timeline.errors import ConfigError, Problem
 
 Status = Literal["planned", "in_progress", "done", "cancelled"]
-STATUSES: tuple[str, ...] = ("planned", "in_progress", "done", "cancelled")
-ACTIVE_STATUSES: tuple[str, ...] = ("planned", "in_progress")
+STATUSES: tuple[Status, ...] = get_args(Status)
+ACTIVE_STATUSES: tuple[Status, ...] = ("planned", "in_progress")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
 
 
@@ -34,18 +34,11 @@ def _text(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def _duration(value: Any) -> Any:
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        return parse_duration(value)
-    return value
-
-
 def _repeat(value: Any) -> Any:
-    return None if value in ("never", None) else _duration(value)
+    return None if value in ("never", None) else duration_field(value)
 
 
 DateText = Annotated[str, BeforeValidator(_text)]
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
 Repeat = Annotated[timedelta | None, BeforeValidator(_repeat)]
 
 

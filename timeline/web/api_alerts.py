@@ -18,8 +18,8 @@ from alerts import deliveries, subscriptions
 from alerts.config import AlertsConfig
 from alerts.delivery import PingResult
 from timeline.clock import utcnow
+from timeline.dates import utc_text
 from timeline.db import advisory_lock, write_transaction
-from timeline.rules import iso
 from timeline.service import Service
 from timeline.web.api_milestones import date_bound
 from timeline.web.auth import Reader, Writer, bearer_token, is_writer, service_of, settings_of
@@ -53,7 +53,7 @@ ROTATION_LOCK = 7_140_003
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
-        return iso(value)
+        return utc_text(value)
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

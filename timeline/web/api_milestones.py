@@ -11,10 +11,9 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from sqlalchemy import Connection
 
 from timeline.clock import utcnow
-from timeline.dates import parse_window
+from timeline.dates import parse_window, utc_text
 from timeline.editing import config_defaults, create_milestone, delete_milestone, update_milestone
 from timeline.errors import NotFoundError
-from timeline.rules import iso
 from timeline.service import Service
 from timeline.store import milestone_row, milestone_rows
 from timeline.views import evidence_page, list_notices, milestone_detail, milestone_view, newest_evidence
@@ -216,7 +215,7 @@ def timeline(
             entry["milestones"].append(milestone_id)
     entries.extend(items.values())
     entries.sort(key=lambda e: (e["at"], e["kind"]))
-    return {"now": iso(now), "entries": entries}
+    return {"now": utc_text(now), "entries": entries}
 
 
 @router.get(
