@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Connection, select
 
@@ -84,45 +84,37 @@ def notice_view(row: Any) -> dict[str, Any]:
     }
 
 
-def notice_rows(
-    conn: Connection,
-    *,
-    type_: str | None = None,
-    types: Sequence[str] | None = None,
-    since: datetime | None = None,
-    subject: str | None = None,
-    before_id: int | None = None,
-    limit: int = 100,
-) -> list[Any]:
-    """Notice rows newest first, filtered (`type_` one type, `types` any of several); `before_id` is
-    the cursor of the next page."""
-    query = select(NOTICES).order_by(NOTICES.c.id.desc()).limit(limit)
-    if type_:
+class NoticeFilter(TypedDict, total=False):
+    """Which notices to read: `type_` one type, `types` any of several, created `since`, about
+    `subject`, below the cursor `before_id`, at most `limit` (100 when not given)."""
+
+    type_: str | None
+    types: Sequence[str] | None
+    since: datetime | None
+    subject: str | None
+    before_id: int | None
+    limit: int
+
+
+def notice_rows(conn: Connection, **only: Unpack[NoticeFilter]) -> list[Any]:
+    """Notice rows newest first, filtered; `before_id` is the cursor of the next page."""
+    query = select(NOTICES).order_by(NOTICES.c.id.desc()).limit(only.get("limit", 100))
+    if type_ := only.get("type_"):
         query = query.where(NOTICES.c.type == type_)
-    if types is not None:
+    if (types := only.get("types")) is not None:
         query = query.where(NOTICES.c.type.in_(types))
-    if since:
+    if since := only.get("since"):
         query = query.where(NOTICES.c.created_at >= since)
-    if subject:
+    if subject := only.get("subject"):
         query = query.where(about(subject))
-    if before_id:
+    if before_id := only.get("before_id"):
         query = query.where(NOTICES.c.id < before_id)
     return list(conn.execute(query))
 
 
-def list_notices(
-    conn: Connection,
-    *,
-    type_: str | None = None,
-    types: Sequence[str] | None = None,
-    since: datetime | None = None,
-    subject: str | None = None,
-    before_id: int | None = None,
-    limit: int = 100,
-) -> list[dict[str, Any]]:
+def list_notices(conn: Connection, **only: Unpack[NoticeFilter]) -> list[dict[str, Any]]:
     """Notices newest first, filtered, as dicts (see `notice_rows`)."""
-    rows = notice_rows(conn, type_=type_, types=types, since=since, subject=subject, before_id=before_id, limit=limit)
-    return [notice_view(row) for row in rows]
+    return [notice_view(row) for row in notice_rows(conn, **only)]
 
 
 def notice_types(conn: Connection, patterns: Sequence[str]) -> list[str]:

@@ -59,18 +59,28 @@ def notices(
             until = _now().replace(year=_now().year + 1)
             console.print(NO_NOTICES.format(until=f"{until:%Y-%m-%d}"), markup=False)
         return
+    rows = [
+        (
+            datetime.fromisoformat(n["created_at"].replace("Z", "+00:00")),
+            n["type"],
+            ", ".join(n["subjects"]),
+            n["payload"]["data"].get("summary") or "",
+        )
+        for n in found
+    ]
+    _print_notices(plural(len(found), "notice") + (", the newest" if len(found) == limit else ""), "created", rows)
+
+
+def _print_notices(title: str, when: str, rows: list[tuple[datetime, str, str, str]]) -> None:
+    """A table of notices: the time in UTC (`when`: created, at), type, milestone(s) and summary."""
     columns = [
-        Column("created (UTC)"),
+        Column(f"{when} (UTC)"),
         Column("type", id=True),
         Column("milestone", id=True),
         Column("summary", min_width=20),
     ]
-    cells: list[list[Cell]] = []
-    for n in found:
-        created = datetime.fromisoformat(n["created_at"].replace("Z", "+00:00"))
-        summary = n["payload"]["data"].get("summary") or ""
-        cells.append([f"{day(created)} {created:%H:%M}", n["type"], ", ".join(n["subjects"]), summary])
-    print_listing(plural(len(found), "notice") + (", the newest" if len(found) == limit else ""), columns, cells)
+    cells: list[list[Cell]] = [[f"{day(at)} {at:%H:%M}", *rest] for at, *rest in rows]
+    print_listing(title, columns, cells)
 
 
 def preview(
@@ -104,13 +114,5 @@ def preview(
     if not result.planned:
         console.print(f"No notices would fire from {day(start)} to {day(end)}.")
         return
-    columns = [
-        Column("at (UTC)"),
-        Column("type", id=True),
-        Column("milestone", id=True),
-        Column("summary", min_width=20),
-    ]
-    cells: list[list[Cell]] = [
-        [f"{day(at)} {at:%H:%M}", n.type, n.data["milestone"], n.data.get("summary", "")] for at, n in result
-    ]
-    print_listing(f"Notices from {day(start)} to {day(end)}", columns, cells)
+    rows = [(at, n.type, n.data["milestone"], n.data.get("summary", "")) for at, n in result]
+    _print_notices(f"Notices from {day(start)} to {day(end)}", "at", rows)
