@@ -260,7 +260,12 @@ def _schedule(
     report: Report,
     windows: _Windows,
 ) -> Schedule | None:
-    tz, tz_problem = _zone_of(spec, bad, default_tz, loc, report, windows)
+    tz = default_tz if "timezone" in bad else spec.timezone or default_tz
+    tz_problem = windows.zone_problem(tz)
+    if tz_problem is not None:
+        if spec.timezone and "timezone" not in bad:
+            report((*loc, "timezone"), tz_problem)
+        tz = "UTC"  # still check the dates themselves: a bad zone must not hide a bad date
     given = {name: getattr(spec, name) for name in _DATE_FIELDS if name not in bad and getattr(spec, name) is not None}
     if not any(name in bad for name in _DATE_FIELDS):
         _check_shape(given, loc, report)
@@ -274,25 +279,6 @@ def _schedule(
     if tz_problem is not None or bad.intersection(_DATE_FIELDS) or len(parsed) != len(given) or not parsed:
         return None
     return _schedule_of(parsed, loc, report)
-
-
-def _zone_of(
-    spec: MilestoneSpec,
-    bad: frozenset[str],
-    default_tz: str,
-    loc: tuple[str | int, ...],
-    report: Report,
-    windows: _Windows,
-) -> tuple[str, str | None]:
-    """The zone to read the dates in, and what is wrong with the one given (then UTC, so that a bad
-    zone does not hide a bad date)."""
-    tz = default_tz if "timezone" in bad else spec.timezone or default_tz
-    tz_problem = windows.zone_problem(tz)
-    if tz_problem is None:
-        return tz, None
-    if spec.timezone and "timezone" not in bad:
-        report((*loc, "timezone"), tz_problem)
-    return "UTC", tz_problem
 
 
 def _check_shape(given: dict[str, object], loc: tuple[str | int, ...], report: Report) -> None:
