@@ -9,7 +9,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from alerts.formats import FORMATS
-from alerts.outbox import STATUSES as DELIVERY_STATUSES
+from alerts.statements import STATUSES as DELIVERY_STATUSES
 from timeline.config.subscriptions import SubscriptionEntry
 from timeline.web.schemas_alerts import DeliveryStatus, Format
 
