@@ -32,6 +32,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "rules": ("timeline/rules.py", ("tests/timeline/test_rules.py",)),
     "policy": ("alerts/policy.py", ("tests/alerts/test_policy.py",)),
     "match": ("timeline/feeds/match.py", ("tests/feeds/test_match.py",)),
+    "match_rules": ("timeline/config/match_rules.py", ("tests/feeds/test_match.py",)),
     "decide": ("timeline/feeds/decide.py", ("tests/feeds/test_decide.py",)),
     "signing": ("alerts/signing.py", ("tests/alerts/test_signing.py",)),
     "headers": ("alerts/headers.py", ("tests/alerts/test_headers.py",)),
