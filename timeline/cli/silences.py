@@ -60,7 +60,7 @@ def until_of(text: str, now: datetime) -> datetime:
 
 
 def _plain(silence: Silence) -> dict[str, Any]:
-    from timeline.rules import iso
+    from timeline.dates import utc_text as iso
 
     fields = dataclasses.asdict(silence)
     return {name: iso(value) if isinstance(value, datetime) else value for name, value in fields.items()}

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from alerts.subscriptions import SubscriptionSpec
 
 
+Format = Literal["standard", "slack", "discord", "email", "apprise"]
+"""The formats a subscription can ask for; the same as alerts' `SUBSCRIPTION_FORMATS` (the webhook
+formats of `alerts.formats` and the channels email and apprise)."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -33,7 +38,7 @@ class _Strict(BaseModel):
 class SubscriptionEntry(_Strict):
     id: str
     url: str | None = None
-    format: Literal["standard", "slack", "discord", "email", "apprise"] = "standard"
+    format: Format = "standard"
     to: list[str] = Field(default_factory=list)
     quiet: str | None = None
     digest: str | None = None

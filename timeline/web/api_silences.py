@@ -10,8 +10,8 @@ from pydantic import ConfigDict, Field
 
 from alerts import silence_store, silences
 from timeline.clock import utcnow
+from timeline.dates import utc_text as iso
 from timeline.db import write_transaction
-from timeline.rules import iso
 from timeline.service import Service
 from timeline.web.api_milestones import date_bound
 from timeline.web.auth import Reader, Writer, service_of

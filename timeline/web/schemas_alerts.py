@@ -6,9 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from timeline.config.subscriptions import Format
 from timeline.web.schemas import StorableInput
 
-Format = Literal["standard", "slack", "discord", "email", "apprise"]
 DeliveryStatus = Literal["pending", "in_flight", "delivered", "dead", "cancelled", "silenced", "collected", "digested"]
 Digest = Field(
     None,
