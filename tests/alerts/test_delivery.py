@@ -322,7 +322,9 @@ def test_a_payload_stored_in_another_json_layout_is_sent_as_stored(
     assert Webhook(sub.secret).verify(got.body, got.headers) == stored
 
 
-def test_slack_and_discord_get_their_own_bodies(engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
+def test_slack_and_discord_get_their_own_bodies(
+    engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
     now = utcnow()
     subscribe(engine, config, now, receiver.url("/slack"), format="slack")
     subscribe(engine, config, now, receiver.url("/discord"), format="discord")
@@ -425,7 +427,9 @@ def test_retry_after_is_honoured(engine: Engine, config: AlertsConfig, receiver:
         assert _delivery(engine).next_attempt_at == now + timedelta(seconds=120)
 
 
-def test_410_disables_the_subscription_and_says_so(engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
+def test_410_disables_the_subscription_and_says_so(
+    engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
     receiver.reply("/gone", Reply(410))
     now = utcnow()
     gone = subscribe(engine, config, now, receiver.url("/gone"), events=["milestone.*"]).subscription.id
@@ -474,7 +478,9 @@ def test_failing_for_five_days_disables(engine: Engine, config: AlertsConfig, re
     assert not view.active and "failing without a success" in (view.disabled_reason or "")
 
 
-def test_a_redirect_is_a_failure_and_is_not_followed(engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
+def test_a_redirect_is_a_failure_and_is_not_followed(
+    engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
     receiver.reply("/hook", Reply(302, headers={"Location": receiver.url("/elsewhere")}))
     now = utcnow()
     subscribe(engine, config, now, receiver.url())
@@ -595,7 +601,9 @@ def test_outcomes_are_recorded_in_batches(engine: Engine, config: AlertsConfig, 
     assert len(sizes) <= 4, sizes
 
 
-def test_an_outcome_waits_for_its_batch_only_briefly(engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
+def test_an_outcome_waits_for_its_batch_only_briefly(
+    engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
     """A finished request is recorded within `settle_wait` even while the rest of its batch hangs."""
     # No idle wake-up records it instead.
     tuning = Tuning(settle_wait=timedelta(milliseconds=50), idle_poll=timedelta(seconds=60))
@@ -622,7 +630,9 @@ def test_an_outcome_waits_for_its_batch_only_briefly(engine: Engine, config: Ale
     assert stats.delivered == 2
 
 
-def test_a_cookie_one_receiver_sets_is_never_sent(engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
+def test_a_cookie_one_receiver_sets_is_never_sent(
+    engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
     """Webhook requests carry no state: a Set-Cookie from one subscription's receiver is not sent
     back, to it or to another subscription on the same host, however long the session lives."""
     now = utcnow()

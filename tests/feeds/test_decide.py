@@ -221,10 +221,9 @@ def test_retry_after_on_503_and_its_bounds() -> None:
     far = {"retry-after": str(10 * 86400)}
     assert _decide(STATE, Outcome(status=429, headers=far)).state.next_poll_at == NOW + MAX_DELAY
     soon = {"retry-after": "1"}  # not sooner than the interval (with its jitter)
-    assert (
-        _decide(STATE, Outcome(status=429, headers=soon), jitter=0.5).state.next_poll_at
-        == NOW + timedelta(minutes=15) * 1.05
-    )
+    assert _decide(STATE, Outcome(status=429, headers=soon), jitter=0.5).state.next_poll_at == NOW + timedelta(
+        minutes=15
+    ) * 1.05
     assert _decide(STATE, Outcome(status=429)).state.next_poll_at == NOW + timedelta(minutes=15)
 
 
