@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from alerts.bulk import insert_rows
+from alerts.message import OWN_TYPES, own_message
 from alerts.models import Notice, NoticeSubject
 
 NOTICES: Table = Notice.__table__  # type: ignore[attr-defined]
@@ -36,10 +37,14 @@ class NewNotice:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
+        """The body; a notice of this package's own (`subscription.disabled`) gains its message."""
+        data = self.data
+        if self.type in OWN_TYPES and "message" not in data:
+            data = {**data, "message": own_message(self.type, data).as_dict()}
         body: dict[str, Any] = {
             "type": self.type,
             "timestamp": self.occurred_at.isoformat().replace("+00:00", "Z"),
-            "data": self.data,
+            "data": data,
         }
         # Round-trip through JSON so that what is stored is exactly what will be sent.
         return dict(json.loads(json.dumps(body, default=str)))

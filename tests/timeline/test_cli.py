@@ -95,7 +95,7 @@ def test_sync_dry_run_prints_the_diff(env: Path, milestones_config: Path) -> Non
     path.write_text(path.read_text().replace("ends: 2027 ", "ends: 2028 "))
     result = CliRunner().invoke(app, ["sync", "--dry-run"])
     assert result.exit_code == 0
-    assert "rescheduled anthropic-us-construction: 2025 → 2027 → 2025 → 2028 (slipped 366 days)" in result.output
+    assert "rescheduled anthropic-us-construction: end moved from 2027 to 2028 (+366 days)" in result.output
     assert _json(["sync", "--dry-run", "--json"])["changes"][0]["slip_days"] == 366  # type: ignore[index]
 
 
