@@ -77,7 +77,8 @@ def web_link(value: Any) -> str | None:
 
 def message_of(payload: Any) -> Message:
     """The message of a notice `payload` (`{"type", "timestamp", "data"}`), or a plain one made from
-    its type and `data["summary"]` when it carries none that is usable. Never raises."""
+    its `data["title"]` (else its type) and `data["summary"]` when it carries none that is usable;
+    this package's own types are worded by `own_message`. Never raises."""
     data = payload.get("data") if isinstance(payload, dict) else None
     data = data if isinstance(data, dict) else {}
     carried = data.get("message")
@@ -88,7 +89,11 @@ def message_of(payload: Any) -> Message:
     kind = payload.get("type") if isinstance(payload, dict) else None
     if kind in OWN_TYPES:
         return own_message(kind, data)
-    headline = type_words(kind) if isinstance(kind, str) and kind else "Notice"
+    title = data.get("title")
+    if isinstance(title, str) and title.strip():
+        headline = title.strip()
+    else:
+        headline = type_words(kind) if isinstance(kind, str) and kind else "Notice"
     summary = data.get("summary")
     return Message.of(headline, summary if isinstance(summary, str) else "", (), data.get("link"))
 

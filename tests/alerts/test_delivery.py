@@ -324,7 +324,8 @@ def test_slack_and_discord_get_their_own_bodies(
     _run(sqlite_engine, config, now)
     slack = json.loads(receiver.at("/slack")[0].body)
     discord = json.loads(receiver.at("/discord")[0].body)
-    assert slack["text"] == "milestone.due: Notice a: café" and slack["blocks"]
+    assert slack["text"] == "Notice a: café"
+    assert slack["blocks"][0]["text"]["text"] == "Notice a: café"
     assert discord["embeds"][0]["url"] == "https://example.org/x"
     assert "webhook-signature" not in receiver.at("/slack")[0].headers
 

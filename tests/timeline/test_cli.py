@@ -86,6 +86,13 @@ def test_once_then_once_again_creates_the_due_notice_once(env: Path) -> None:
         assert _json(["once", "--json"])["notices"] == []  # type: ignore[index]
     notices = _json(["notices", "--type", "milestone.due", "--json"])
     assert [n["key"] for n in notices] == ["milestone.due:anthropic-us-construction:2028-01-01T00:00:00Z"]  # type: ignore[union-attr]
+    (notice,) = notices  # type: ignore[misc]
+    headline = notice["payload"]["data"]["message"]["headline"]
+    assert headline.endswith(" is due")
+    with freeze_time("2028-01-01T00:00:09Z"):
+        listing = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["notices", "--type", "milestone.due"]).output
+    assert headline in listing
+    assert "notice " in next(line for line in listing.splitlines() if "type" in line)  # the column's name
 
 
 def test_sync_dry_run_prints_the_diff(env: Path, milestones_config: Path) -> None:

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from alerts.message import message_of
+
 from timeline.cli import JsonOption, _config_failed, _now, _parse_moment, _service, _settings
 from timeline.cli.output import Cell, Column, console, print_json, print_listing, split_csv
 from timeline.errors import ConfigError
@@ -62,13 +64,13 @@ def notices(
         Column("created (UTC)"),
         Column("type", id=True),
         Column("milestone", id=True),
-        Column("summary", min_width=20),
+        Column("notice", min_width=20),
     ]
     cells: list[list[Cell]] = []
     for n in found:
         created = datetime.fromisoformat(n["created_at"].replace("Z", "+00:00"))
-        summary = n["payload"]["data"].get("summary") or ""
-        cells.append([f"{day(created)} {created:%H:%M}", n["type"], ", ".join(n["subjects"]), summary])
+        headline = message_of(n["payload"]).headline
+        cells.append([f"{day(created)} {created:%H:%M}", n["type"], ", ".join(n["subjects"]), headline])
     print_listing(plural(len(found), "notice") + (", the newest" if len(found) == limit else ""), columns, cells)
 
 
@@ -108,9 +110,9 @@ def preview(
         Column("at (UTC)"),
         Column("type", id=True),
         Column("milestone", id=True),
-        Column("summary", min_width=20),
+        Column("notice", min_width=20),
     ]
     cells: list[list[Cell]] = [
-        [f"{day(at)} {at:%H:%M}", n.type, n.data["milestone"], n.data.get("summary", "")] for at, n in result
+        [f"{day(at)} {at:%H:%M}", n.type, n.data["milestone"], message_of(n.payload()).headline] for at, n in result
     ]
     print_listing(f"Notices from {day(start)} to {day(end)}", columns, cells)

@@ -18,7 +18,7 @@ from timeline.metrics import Metrics
 from timeline.scheduler import Scheduler
 from timeline.service import Service
 from timeline.settings import Settings
-from timeline.web import api_alerts, api_feeds, api_milestones, docs, exports, ops, page
+from timeline.web import api_alerts, api_feeds, api_milestones, docs, exports, ops, page, webhooks
 from timeline.web.edges import RequestEdges
 from timeline.web.errors import ApiError, describe, error_response, install_error_handlers
 
@@ -143,6 +143,7 @@ def create_app(
     install_error_handlers(app)
     for module in (api_milestones, api_feeds, api_alerts, exports, page, ops, docs):
         app.include_router(module.router)
+    webhooks.install(app)
     app.add_middleware(RequestEdges, settings=settings)
     app.add_middleware(RequestContext)
     return app
