@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from alerts.message import message_of
-
 from timeline.cli import JsonOption, _config_failed, _now, _parse_moment, _service, _settings
 from timeline.cli.output import Cell, Column, console, print_json, print_listing, split_csv
 from timeline.errors import ConfigError

@@ -19,8 +19,12 @@ from timeline.metrics import NOTICE_TYPES
 
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 _HEADERS = {
-    "webhook-id": "The delivery's id, the same on every retry and redelivery: deduplicate on it (`msg_` and 32 hex digits).",
-    "webhook-timestamp": "When this attempt was signed, in Unix seconds: refuse stale ones (Standard Webhooks allows 5 minutes).",
+    "webhook-id": (
+        "The delivery's id, the same on every retry and redelivery: deduplicate on it (`msg_` and 32 hex digits)."
+    ),
+    "webhook-timestamp": (
+        "When this attempt was signed, in Unix seconds: refuse stale ones (Standard Webhooks allows 5 minutes)."
+    ),
     "webhook-signature": (
         "`v1,<base64 HMAC-SHA256 of id.timestamp.body>` with the subscription's `whsec_` secret; during the 24 "
         "hours after a rotation, two signatures separated by a space. Verify with any Standard Webhooks library."
