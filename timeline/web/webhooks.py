@@ -164,7 +164,7 @@ def _name(notice_type: str) -> str:
 
 def _payload(notice_type: str) -> type[BaseModel]:
     data, _ = _DATA.get(notice_type, (Open, ""))
-    kind: Any = Literal[notice_type]  # type: ignore[valid-type]
+    kind: Any = Literal[notice_type]
     model: type[BaseModel] = create_model(
         _name(notice_type),
         type=(kind, ...),
