@@ -26,6 +26,7 @@ run: $(RUN_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check timeline alerts tests bench
 	$(BIN)/mypy timeline alerts
+	$(BIN)/lint-imports --no-cache
 
 pytest: $(DEV_STAMP)
 	$(BIN)/pytest --cov --cov-report=term:skip-covered --cov-fail-under=85

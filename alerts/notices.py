@@ -4,9 +4,7 @@ decides, not a check-then-insert)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -14,40 +12,16 @@ from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from alerts.bulk import insert_rows
-from alerts.message import OWN_TYPES, own_message
 from alerts.models import Notice, NoticeSubject
+from alerts.newnotice import NewNotice
 
 NOTICES: Table = Notice.__table__  # type: ignore[attr-defined]
 NOTICE_SUBJECTS: Table = NoticeSubject.__table__  # type: ignore[attr-defined]
+__all__ = ["CHANNEL", "NOTICES", "NOTICE_SUBJECTS", "NewNotice", "about", "existing_keys", "publish"]
+
 CHANNEL = "timeline_notices"
 """The PostgreSQL channel told, when the transaction commits, that notices were created: workers
 listening on it start a delivery pass at once instead of at their next tick."""
-
-
-@dataclass(frozen=True)
-class NewNotice:
-    """A notice to publish. `payload` is the webhook body: `{"type", "timestamp", "data"}`."""
-
-    type: str
-    key: str
-    occurred_at: datetime
-    data: dict[str, Any]
-    subjects: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def payload(self) -> dict[str, Any]:
-        """The body; a notice of this package's own (`subscription.disabled`) gains its message."""
-        data = self.data
-        if self.type in OWN_TYPES and "message" not in data:
-            data = {**data, "message": own_message(self.type, data).as_dict()}
-        body: dict[str, Any] = {
-            "type": self.type,
-            "timestamp": self.occurred_at.isoformat().replace("+00:00", "Z"),
-            "data": data,
-        }
-        # Round-trip through JSON so that what is stored is exactly what will be sent.
-        return dict(json.loads(json.dumps(body, default=str)))
 
 
 def publish(conn: Connection, notices: Iterable[NewNotice], now: datetime) -> list[str]:

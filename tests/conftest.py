@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import SQLModel
 
+import timeline.tables  # noqa: F401  (every table in SQLModel.metadata)
 from timeline.db import make_engine, upgrade
 
 PG_ADMIN_URL = os.environ.get("TIMELINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -22,9 +22,11 @@ from sqlalchemy.dialects.sqlite import DATETIME
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
+import timeline.tables  # noqa: F401  (every table in SQLModel.metadata)
+from alerts.engines import BUSY_TIMEOUT_MS
 from alerts.notices import NOTICE_SUBJECTS, NOTICES, NewNotice, existing_keys, publish
 from alerts.sqltypes import UTCDateTime
-from timeline.db import BUSY_TIMEOUT_MS, alembic_config, upgrade
+from timeline.db import alembic_config, upgrade
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:

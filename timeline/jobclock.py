@@ -130,3 +130,24 @@ class Stall:
         if self.running:
             return f"job {self.job} has been running for {seconds(self.for_seconds)} (it runs every {every})"
         return f"job {self.job} is {seconds(self.for_seconds)} late (it runs every {every})"
+
+
+STEP_TOLERANCE = 60.0
+"""Seconds by which the wall clock may drift from the monotonic one between two looks before it
+counts as a step (NTP slews by far less; a suspended VM moves both clocks alike)."""
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    """The wall clock (`time.time()`) and the monotonic clock read together."""
+
+    wall: float
+    monotonic: float
+
+
+def wall_step(before: ClockReading, after: ClockReading) -> float:
+    """How far the wall clock was stepped between two readings, in seconds: negative when it was
+    stepped back, positive forward, 0 while it keeps pace with the monotonic clock (within
+    `STEP_TOLERANCE`)."""
+    step = (after.wall - before.wall) - (after.monotonic - before.monotonic)
+    return step if abs(step) > STEP_TOLERANCE else 0.0

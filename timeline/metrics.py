@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, case, func, inspect, select
 
 from alerts.models import Delivery, DeliveryAttempt, Notice
 from alerts.outbox import STATUSES as DELIVERY_STATUSES
-from alerts.sqltypes import utcnow
+from timeline.clock import utcnow
 from timeline.config.milestones import STATUSES as MILESTONE_STATUSES
 from timeline.feeds.models import Feed
 from timeline.store import MILESTONES

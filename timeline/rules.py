@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from alerts.notices import NewNotice
+from alerts.newnotice import NewNotice
 from timeline.config.milestones import MilestoneDef
 from timeline.durations import format_duration
 from timeline.wording import stage_message
@@ -42,9 +42,6 @@ class Stage:
     start: datetime
     end: datetime
     label: str = ""
-
-    def holds(self, now: datetime) -> bool:
-        return self.start <= now < self.end
 
 
 def stages(m: MilestoneDef) -> Iterator[Stage]:

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from timeline.jobclock import JobTimes, Stall
+from timeline.jobclock import ClockReading, JobTimes, Stall, seconds, wall_step
 from timeline.service import CONFIG_JOB, DELIVER_JOB, Job, Service
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,14 @@ class Scheduler:
         *,
         jobs: Sequence[Job] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
-        """`jobs` are the service's (`Service.jobs()`) unless given; `clock` is the monotonic clock."""
+        """`jobs` are the service's (`Service.jobs()`) unless given; `clock` is the monotonic clock,
+        `wall` the wall clock (compared with it to notice steps)."""
         self.service = service
         self._clock = clock
+        self._wall = wall
+        self._reading = ClockReading(wall(), clock())
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._started = False
@@ -150,9 +154,33 @@ class Scheduler:
                 )
 
     def _monitor(self) -> None:
-        """Log each stall once when it begins and once when it ends."""
+        """Log each stall once when it begins and once when it ends; notice clock steps."""
         while not self._stop.wait(MONITOR_EVERY):
             self.check_stalls()
+            self.check_clock()
+
+    def check_clock(self) -> float:
+        """Compare the wall clock with the monotonic one since the last look. After a step back,
+        the feeds' and retries' stored due times are rebased (`timeline.clocksteps`), so that they
+        keep their delays instead of waiting for the old wall time to come again; after a step
+        forward they are simply due, and the next runs catch up once. Returns the step (seconds)."""
+        reading = ClockReading(self._wall(), self._clock())
+        step, self._reading = wall_step(self._reading, reading), reading
+        if step < 0:
+            log.warning("the wall clock was stepped back by %s; rescheduling feeds and retries", seconds(-step))
+            try:
+                rebased = self.service.clock_stepped_back()
+            except Exception:
+                log.exception("rescheduling after the clock step failed; stored times stand")
+            else:
+                log.info(
+                    "after the clock step: %d feeds and %d deliveries rescheduled",
+                    rebased.feeds,
+                    rebased.deliveries,
+                )
+        elif step > 0:
+            log.warning("the wall clock was stepped forward by %s; due work runs at the next runs", seconds(step))
+        return step
 
     def check_stalls(self) -> list[Stall]:
         """Log the stalls that began or ended since the last look; return the current ones."""

@@ -27,7 +27,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from alerts.delivery import DeliveryStats, deliver_once
-from alerts.sqltypes import utcnow
+from timeline.clock import utcnow
+from timeline.clocksteps import Rebased, rebase
 from timeline.config.bundle import ConfigBundle, check_config, config_snapshot, link_problems, load_config
 from timeline.config.files import Snapshot
 from timeline.db import make_engine, upgrade
@@ -254,6 +255,10 @@ class Service:
             if poll.status in POLL_RESULTS:
                 self.metrics.record_poll(poll.status)
         return report
+
+    def clock_stepped_back(self, now: datetime | None = None) -> Rebased:
+        """The wall clock was stepped back: rebase the stored due times written before the step."""
+        return rebase(self.engine, now or utcnow())
 
     def deliver(self, now: datetime | None = None) -> DeliveryStats:
         """Fan new notices out to subscriptions and send what is due, until nothing is left."""

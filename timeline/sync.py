@@ -23,7 +23,7 @@ from alerts.subscriptions import sync_config_subscriptions
 from timeline.config.bundle import ConfigBundle, link_problems
 from timeline.config.milestones import MilestoneDef
 from timeline.dates import slip_days
-from timeline.db import CONFIG_LOCK, serialise, write_transaction
+from timeline.db import CONFIG_LOCK, advisory_lock, write_transaction
 from timeline.errors import ConfigError
 from timeline.feeds.store import FeedsSync, sync_feeds
 from timeline.rules import iso, milestone_data
@@ -228,7 +228,7 @@ def apply_config(
     milestone that exists nowhere: nothing is applied."""
     with write_transaction(engine) as conn:
         # Every worker applies the same files: one at a time, so the second finds nothing to change.
-        serialise(conn, CONFIG_LOCK)
+        advisory_lock(conn, CONFIG_LOCK)
         stored = stored_milestones(conn)
         clashes = link_problems(bundle, api_ids(stored))
         if clashes:

@@ -29,7 +29,8 @@ def listen(url: str, channel: str, wake: Callable[[], None], stop: threading.Eve
     """Call `wake` whenever `channel` is notified, until `stop` is set. Runs in its own thread on
     its own connection; a lost connection is opened again, and `wake` is called once it listens
     again (notices created in between were not heard)."""
-    # Imported here: a worker on SQLite never loads the PostgreSQL driver (about 9 MB).
+    # Imported here: a worker on SQLite never loads the PostgreSQL driver and its memory
+    # (docs/design.md#listennotify-wake-ups).
     import psycopg
     from psycopg import sql
 

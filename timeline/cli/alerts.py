@@ -54,8 +54,8 @@ def add(
 ) -> None:
     """Create a subscription. Its whsec_ signing secret is shown this once."""
     from alerts.errors import AlertsError
-    from alerts.sqltypes import utcnow
     from alerts.subscriptions import create_subscription
+    from timeline.clock import utcnow
     from timeline.db import write_transaction
 
     service = _service()
@@ -117,8 +117,8 @@ def list_(json_output: JsonOption = False) -> None:
 def remove(subscription_id: str) -> None:
     """Delete a subscription made through the API or CLI (and cancel what it had pending)."""
     from alerts.errors import AlertsError
-    from alerts.sqltypes import utcnow
     from alerts.subscriptions import delete_subscription
+    from timeline.clock import utcnow
     from timeline.db import write_transaction
 
     service = _service()
@@ -188,7 +188,7 @@ def redeliver(delivery_id: int) -> None:
     """Send a delivery again (same webhook-id), at the next delivery tick."""
     from alerts.deliveries import retry_delivery
     from alerts.errors import AlertsError
-    from alerts.sqltypes import utcnow
+    from timeline.clock import utcnow
     from timeline.db import write_transaction
 
     service = _service()

@@ -21,11 +21,11 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from timeline.config.files import FileRead, read_file
+from timeline.config.match_rules import Rule, term_problem
 from timeline.config.regexes import backtracking_problem
 from timeline.config.yamlfile import findings_of
 from timeline.durations import parse_duration
 from timeline.errors import ConfigError, Problem
-from timeline.feeds.match import Rule, term_problem
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
 MIN_INTERVAL = timedelta(minutes=1)

@@ -102,7 +102,8 @@ def _html(value: str | None, is_html: bool) -> str:
 
 
 _SANITISER = nh3.Cleaner()
-"""nh3's default policy, built once (a cleaner per call cost a quarter of each summary's cleaning)."""
+"""nh3's default policy, built once: building a cleaner per call adds to every summary's cleaning
+(docs/design.md#nh3-sanitises-summaries)."""
 
 
 def _cut(fragment: str, limit: int) -> str:

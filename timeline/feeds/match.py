@@ -18,42 +18,32 @@ from __future__ import annotations
 
 import re
 import time
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import regex
 
+from timeline.config.match_rules import TERM_TOKEN, Rule, term_problem
+from timeline.words import fold, words
+
+__all__ = [
+    "MatchResult",
+    "MatchTimeout",
+    "Matcher",
+    "Rule",
+    "TimedMatcher",
+    "compile_rule",
+    "fold",
+    "matches",
+    "term_problem",
+    "words",
+]
+
 REGEX_TIMEOUT = 0.05
 """Seconds one search of a rule's regex may take on one item."""
 REGEX_BUDGET = 0.5
 """Seconds a rule's regex may take over one document (`TimedMatcher`)."""
-
-_WORD = re.compile(r"\w+")
-_TERM_TOKEN = re.compile(r"[\w*]+")
-
-
-@dataclass(frozen=True)
-class Rule:
-    any: tuple[str, ...] = ()
-    all: tuple[str, ...] = ()
-    none: tuple[str, ...] = ()
-    regex: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"any": list(self.any), "all": list(self.all), "none": list(self.none), "regex": self.regex}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> Rule | None:
-        if data is None:
-            return None
-        return cls(
-            any=tuple(data.get("any") or ()),
-            all=tuple(data.get("all") or ()),
-            none=tuple(data.get("none") or ()),
-            regex=data.get("regex"),
-        )
 
 
 @dataclass(frozen=True)
@@ -78,43 +68,9 @@ class MatchResult:
         return "; ".join(parts) or "every item"
 
 
-def fold(text: str) -> str:
-    """Lower case without accents: `Centre de Données` -> `centre de donnees`."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-_ASCII_NON_WORD = {c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
-"""ASCII characters that are not `\\w`, made spaces: for ASCII text, splitting on white space then
-gives exactly the `\\w+` runs, several times faster than a regex."""
-
-
-def words(text: str) -> str:
-    """The folded words of `text`, separated by single spaces: what terms are searched in."""
-    folded = fold(text)
-    if folded.isascii():
-        return " ".join(folded.translate(_ASCII_NON_WORD).split())
-    return " ".join(_WORD.findall(folded))
-
-
-def term_problem(term: str) -> str | None:
-    """Why `term` cannot be a rule term, or None."""
-    tokens = _TERM_TOKEN.findall(fold(term))
-    if not tokens:
-        return f"{term!r} has no letters or digits to match"
-    for token in tokens:
-        if "*" in token[:-1]:
-            return f"{term!r}: the wildcard * goes at the end of a word, like centre*"
-        if token == "*":
-            return f"{term!r}: a lone * would match any word; remove it or give a word prefix"
-    return None
-
-
 def _term_pattern(term: str) -> str:
     parts = []
-    for token in _TERM_TOKEN.findall(fold(term)):
+    for token in TERM_TOKEN.findall(fold(term)):
         parts.append(re.escape(token[:-1]) + r"\w*" if token.endswith("*") else re.escape(token))
     return r"(?<!\w)" + " ".join(parts) + r"(?!\w)"
 
@@ -138,7 +94,7 @@ class _Term:
 
 
 def _term(term: str) -> _Term:
-    tokens = _TERM_TOKEN.findall(fold(term))
+    tokens = TERM_TOKEN.findall(fold(term))
     if all("*" not in token for token in tokens[:-1]):
         last = tokens[-1] if tokens else ""
         body = " ".join([*tokens[:-1], last.rstrip("*")])

@@ -3,7 +3,8 @@ fallback, JSON Feed by the standard library. No parser here ever does HTTP.
 
 Which parser reads a document:
 - JSON (the body opens with `{`): `timeline.feeds.jsonfeed`;
-- otherwise feedparser-rs (Rust, 25-40x feedparser's speed), given the bytes only: its `parse`
+- otherwise feedparser-rs (Rust, much faster than feedparser: see
+  docs/design.md#feedparser-rs-first-feedparser-as-the-fallback), given the bytes only: its `parse`
   fetches a *string* that looks like a URL by itself, so it never receives a string; and with
   `ParserLimits` capping entries, links, tags and content blocks per document;
 - feedparser, when feedparser-rs cannot do as well: it raised, it found the document malformed

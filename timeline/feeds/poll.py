@@ -38,9 +38,8 @@ log = logging.getLogger(__name__)
 PARSE_THREADS = 2
 # The database thread works in few, large batches. Each batch costs more than its rows (a
 # transaction, statements to prepare), and each switch of the GIL between that thread and the event
-# loop costs the loop's fetches their warm caches. Measured on 1,000 feeds answering 304 (best of 8):
-# claims of 10x the concurrency and writes of up to 1,000 results took 0.39 s of CPU, claims of 2x
-# and writes of 500 gathered for 50 ms 0.43 s; on 10,000 feeds 4.1 s against 4.8 s.
+# loop costs the loop's fetches their warm caches: see
+# docs/design.md#feed-database-work-in-few-large-batches.
 CLAIM_BATCH = 10
 """Feeds claimed at once, in multiples of the concurrency (claimed again when only the concurrency
 is left in flight, so that fetches never run dry)."""

@@ -12,7 +12,7 @@ import functools
 import json
 import operator
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, Row, Table, bindparam, select, update
 
 from alerts.bulk import Columns, rows_params, rows_source
 from alerts.picking import picked
+from alerts.reconcile import Plan, reconcile
 from alerts.sqltypes import json_strings, stored_text
 from timeline.config.feeds import FeedSpec, load_feeds
 from timeline.db import write_transaction
@@ -157,51 +158,59 @@ def sync_feeds(conn: Connection, specs: Sequence[FeedSpec], now: datetime) -> Fe
     """Make the feed rows say what `specs` say: new feeds are due now, a changed URL starts over
     (state reset, its items are a backlog again, a poll in flight is dropped), feeds gone from the
     config are deactivated (their entries and evidence stay)."""
-    result = FeedsSync()
-    existing = {r.id: r for r in conn.execute(select(FEEDS))}
-    for spec in specs:
-        values = _config_values(spec)
-        old = existing.get(spec.id)
-        if old is None:
-            conn.execute(
-                FEEDS.insert().values(
-                    id=spec.id,
-                    active=True,
-                    status="new",
-                    consecutive_failures=0,
-                    backlog_done=False,
-                    next_poll_at=now,
-                    created_at=now,
-                    updated_at=now,
-                    **values,
-                )
-            )
-            result.added.append(spec.id)
-            continue
-        changes = {k: v for k, v in values.items() if old._mapping[k] != v}
-        if old.active and not changes:
-            continue
-        changes.update(active=True, updated_at=now)
-        if "url" in changes:
-            # A poll in flight fetched the old URL: clearing its claim drops its result.
-            changes.update(
-                fetch_url=None,
-                etag=None,
-                last_modified=None,
-                body_hash=None,
+    stored = {r.id: r for r in conn.execute(select(FEEDS))}
+    plan = diff_feeds({spec.id: spec for spec in specs}, stored, now)
+    for spec in plan.add.values():
+        conn.execute(
+            FEEDS.insert().values(
+                id=spec.id,
+                active=True,
+                status="new",
+                consecutive_failures=0,
                 backlog_done=False,
                 next_poll_at=now,
-                claim_token=None,
+                created_at=now,
+                updated_at=now,
+                **_config_values(spec),
             )
-        elif not old.active or old.next_poll_at > now + spec.interval:
-            changes["next_poll_at"] = now
-        conn.execute(update(FEEDS).where(FEEDS.c.id == spec.id).values(**changes))
-        result.changed.append(spec.id)
-    gone = [fid for fid, row in existing.items() if row.active and fid not in {s.id for s in specs}]
-    if gone:
-        conn.execute(update(FEEDS).where(FEEDS.c.id.in_(gone)).values(active=False, claim_token=None, updated_at=now))
-        result.deactivated.extend(gone)
-    return result
+        )
+    for feed_id, changes in plan.change.items():
+        conn.execute(update(FEEDS).where(FEEDS.c.id == feed_id).values(**changes))
+    if plan.retire:
+        conn.execute(
+            update(FEEDS).where(FEEDS.c.id.in_(plan.retire)).values(active=False, claim_token=None, updated_at=now)
+        )
+    return FeedsSync(list(plan.add), list(plan.change), list(plan.retire))
+
+
+def diff_feeds(wanted: Mapping[str, FeedSpec], stored: Mapping[str, Row[Any]], now: datetime) -> Plan[FeedSpec]:
+    """What `sync_feeds` will write (pure): the feeds to add, the changed columns of each changed
+    feed, the active feeds no longer declared."""
+    return reconcile(
+        wanted, stored, changes=lambda row, spec: _feed_changes(row, spec, now), retirable=lambda row: bool(row.active)
+    )
+
+
+def _feed_changes(old: Row[Any], spec: FeedSpec, now: datetime) -> dict[str, Any]:
+    values = _config_values(spec)
+    changes = {k: v for k, v in values.items() if old._mapping[k] != v}
+    if old.active and not changes:
+        return {}
+    changes.update(active=True, updated_at=now)
+    if "url" in changes:
+        # A poll in flight fetched the old URL: clearing its claim drops its result.
+        changes.update(
+            fetch_url=None,
+            etag=None,
+            last_modified=None,
+            body_hash=None,
+            backlog_done=False,
+            next_poll_at=now,
+            claim_token=None,
+        )
+    elif not old.active or old.next_poll_at > now + spec.interval:
+        changes["next_poll_at"] = now
+    return changes
 
 
 def claim_due(

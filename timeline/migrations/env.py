@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import timeline.db  # noqa: F401  (registers every table in SQLModel.metadata)
+import timeline.tables  # noqa: F401  (registers every table in SQLModel.metadata)
 
 with context.config.attributes["engine"].connect() as connection:
     context.configure(

@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 from alerts import deliveries, subscriptions
 from alerts.config import AlertsConfig
 from alerts.delivery import PingResult
-from alerts.sqltypes import utcnow
-from timeline.db import serialise, write_transaction
+from timeline.clock import utcnow
+from timeline.db import advisory_lock, write_transaction
 from timeline.rules import iso
 from timeline.service import Service
 from timeline.web.api_milestones import date_bound
@@ -212,7 +212,7 @@ def rotate_secret(service: ServiceDep, subscription_id: SubscriptionId) -> dict[
     with write_transaction(service.engine) as conn:
         # One rotation at a time (on PostgreSQL; SQLite's write lock does it already): two rotations
         # reading the same secret would each hand out a new one, and only the later would sign.
-        serialise(conn, ROTATION_LOCK)
+        advisory_lock(conn, ROTATION_LOCK)
         return _with_secret(subscriptions.rotate_secret(conn, service.alerts, subscription_id, utcnow()))
 
 

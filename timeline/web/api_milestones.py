@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from sqlalchemy import Connection
 
-from alerts.sqltypes import utcnow
+from timeline.clock import utcnow
 from timeline.dates import parse_window
 from timeline.editing import config_defaults, create_milestone, delete_milestone, update_milestone
 from timeline.errors import NotFoundError

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from alerts.sqltypes import utcnow
+from timeline.clock import utcnow
 from timeline.feeds.health import feed_health
 from timeline.humanize import plural
 from timeline.readiness import problem_lines
