@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -22,6 +23,37 @@ MAX_TIMEOUT = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
+class Tuning:
+    """Batch sizes and waits of the delivery loop and the outbox (see `alerts.delivery_loop`)."""
+
+    fan_out_batch: int = 500
+    """Notices turned into deliveries per transaction (at most `batch_size` when a claim fans out)."""
+    settle_batch: int = 100
+    """Outcomes recorded per transaction (at most half of `max_in_flight`, so that claims refill
+    while the other half is sent), or fewer once the first has waited `settle_wait`: recording each
+    answer as it comes costs more than sending it."""
+    settle_wait: timedelta = timedelta(milliseconds=20)
+    idle_poll: timedelta = timedelta(milliseconds=500)
+    """While everything in flight is slow, new notices (and a stop) are looked for this often."""
+    reclaim_every: timedelta = timedelta(seconds=10)
+    """Expired leases are looked for until none is left, then again after this long."""
+    lease_margin: timedelta = timedelta(seconds=30)
+    """Part of a lease kept free of request rounds when sizing what a worker may hold."""
+    stop_grace: timedelta = timedelta(seconds=5)
+    """Once asked to stop, requests in flight get this long to finish; the rest are released."""
+    success_write_every: timedelta = timedelta(seconds=30)
+    """A healthy subscription's `last_success_at` is rewritten at most this often. Every worker
+    records into the same subscription row: writing it on each batch made that row the lock all
+    workers queued on. A failure, and the first success after one, are always written."""
+    orphan_window: timedelta = timedelta(minutes=10)
+    """How far back `alerts.health.cancel_orphans` looks for subscriptions made inactive."""
+
+    def __post_init__(self) -> None:
+        if min(self.fan_out_batch, self.settle_batch) < 1:
+            raise ValueError("fan_out_batch and settle_batch must be positive")
+
+
+@dataclass(frozen=True)
 class AlertsConfig:
     """How deliveries are made.
 
@@ -29,6 +61,11 @@ class AlertsConfig:
     attempts, then it is dead. `timeout` and `concurrency` are per subscription, which may override
     them. A claimed delivery stays leased to its worker for `lease` (default: twice the longest
     possible timeout plus a margin), after which another worker may take it over.
+    `tuning` holds the delivery loop's batch sizes and waits (tests set them; operators need not).
+    `removed_grace`: how long a subscription that disappeared from the config file keeps its pending
+    deliveries paused (they resume if it comes back) before they are cancelled.
+    `resolve` turns a host name into addresses when a subscription is created (default: the
+    system resolver, bounded in time), to refuse a name that reaches only refused addresses.
     `allow_private_setting` and `allow_cidrs_setting` name the application's settings that lift the
     SSRF guard, for its refusals to say what to change.
     """
@@ -45,6 +82,9 @@ class AlertsConfig:
     lease: timedelta | None = None
     batch_size: int = 100
     max_in_flight: int = 200
+    tuning: Tuning = field(default_factory=lambda: Tuning())
+    removed_grace: timedelta = timedelta(hours=1)
+    resolve: Callable[[str], Sequence[str]] | None = field(default=None, repr=False, compare=False)
     policy: AddressPolicy = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -4,7 +4,6 @@ AlertsError
 ├── SubscriptionError (ValueError)   a subscription that cannot be created or changed as asked
 │   └── UnsafeTargetError            a target URL the SSRF guard refuses (names the URL and the range)
 ├── NotFoundError (LookupError)      an id that names nothing
-├── DeliveryError                    one HTTP attempt failed; `permanent` says whether a retry can help
 └── ConflictError                    the request clashes with the current state (config-owned, in flight)
 """
 
@@ -30,13 +29,6 @@ class UnsafeTargetError(SubscriptionError):
 
 class NotFoundError(AlertsError, LookupError):
     pass
-
-
-class DeliveryError(AlertsError):
-    def __init__(self, message: str, *, permanent: bool = False, status: int | None = None) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-        self.status = status
 
 
 class ConflictError(AlertsError):

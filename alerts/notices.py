@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from alerts.bulk import insert_rows
+from alerts.batch_rows import insert_rows
 from alerts.models import Notice, NoticeSubject
 from alerts.newnotice import NewNotice
 

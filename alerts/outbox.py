@@ -1,202 +1,55 @@
-"""The durable outbox: notices fan out into delivery rows, workers claim due rows, outcomes are recorded.
+"""The outbox's state changes: notices fan out into delivery rows, workers claim due rows, outcomes
+are recorded, leases are renewed or released.
 
 Every state change is one statement or one short transaction and a compare-and-set, so any number of
 workers can share the database: on PostgreSQL rows are picked with `FOR UPDATE SKIP LOCKED`, on
 SQLite the single `UPDATE ... RETURNING` statement holds the write lock while it picks. A claim is a
-lease: the rows of a worker that died come back once `lease_until` has passed. Core statements in
-batches throughout: this is the hot path.
+lease: the rows of a worker that died come back once `lease_until` has passed. An outcome is written
+only where its worker still holds the delivery. The statements are built once (`alerts.statements`);
+subscription health is `alerts.health`.
+
+Recording a batch of outcomes gives each delivery its own error boundary: an outcome that cannot be
+worked out or written is recorded as that delivery's failed attempt with the reason (or, if even that
+cannot be written, left in flight for its lease to bring back); the others are written.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import random
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
-from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Integer, String, Table, bindparam, func, literal_column, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Connection, update
 
-from alerts.bulk import insert_returning, insert_rows
+from alerts.batch_rows import insert_returning, insert_rows
 from alerts.config import AlertsConfig
-from alerts.models import Delivery, DeliveryAttempt, Subscription
-from alerts.notices import NOTICES, NewNotice, publish
-from alerts.picking import picked
-from alerts.policy import AttemptResult, Decision, Filters, decide, should_disable, wants
-from alerts.signing import new_webhook_id
-from alerts.sqltypes import json_strings, stored_text
+from alerts.health import update_health
+from alerts.policy import AttemptResult, Decision, Filters, decide, wants
+from alerts.signing import new_webhook_id, signing_keys
+from alerts.sqltypes import json_strings
+from alerts.statements import (
+    ACTIVE_SUBSCRIPTIONS,
+    ATTEMPTS,
+    DELIVERIES,
+    OTHER_OUTCOME,
+    SUBSCRIPTIONS,
+    Claimed,
+    NoticeRow,
+    SendingRow,
+    among,
+    claimed_rows_statement,
+    delivered_statement,
+    fan_out_statement,
+    id_list,
+    sending_row,
+    take_statement,
+)
 
-SUBSCRIPTIONS: Table = Subscription.__table__  # type: ignore[attr-defined]
-DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
-ATTEMPTS: Table = DeliveryAttempt.__table__  # type: ignore[attr-defined]
+__all__ = ["DELIVERIES", "SUBSCRIPTIONS", "Claimed", "FanOut", "Lease", "Recorded", "claim", "fan_out", "record"]
 EXCERPT_CHARS = 1024
-STATUSES = ("pending", "in_flight", "delivered", "dead", "cancelled")
-SUCCESS_WRITE_EVERY = timedelta(seconds=30)
-"""A healthy subscription's `last_success_at` is rewritten at most this often. Every worker records
-into the same subscription row: writing it on each batch made that row the lock all workers queued
-on (PostgreSQL's CPU per delivery doubled from one worker to two). A failure, and the first success
-after one, are always written."""
-
-
-def _among(dialect: str, column: Any) -> Any:
-    """`column IN ids` with the ids as one parameter, bound by `_ids` (a JSON array on SQLite, an
-    array on PostgreSQL): a long literal IN list costs more to build than the query costs to run."""
-    if dialect == "postgresql":
-        return column == func.any(bindparam("among", type_=postgresql.ARRAY(Integer)))
-    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam("among", type_=String()))))
-
-
-def _ids(conn: Connection, ids: Sequence[int]) -> dict[str, Any]:
-    """The parameter of `_among` for `ids`."""
-    return {"among": list(ids) if conn.dialect.name == "postgresql" else json.dumps(list(ids))}
-
-
-# The statements of the hot path, built once per dialect (and shape) with their values bound at
-# execution: building a statement and working out its cache key cost more than running it.
-
-
-@functools.cache
-def _fan_out_statement(dialect: str, with_payload: bool) -> Any:
-    """Mark the next `limit` notices not yet fanned out as fanned out at `now`, returning them."""
-    n = NOTICES.c
-    pending = select(n.id).where(n.fanned_out_at.is_(None)).order_by(n.id).limit(bindparam("limit", type_=Integer))
-    returned = [
-        n.id,
-        n.type,
-        stored_text(n.tags),
-        stored_text(n.subjects),
-        *([stored_text(n.payload)] if with_payload else []),
-    ]
-    chosen = picked(dialect, n.id, pending, NOTICES)
-    return (
-        update(NOTICES)
-        .where(chosen)
-        .values(fanned_out_at=bindparam("now", type_=n.fanned_out_at.type))
-        .returning(*returned)
-    )
-
-
-_ACTIVE_SUBSCRIPTIONS = select(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.active.is_(True))
-
-
-@functools.cache
-def _take_statement(dialect: str, expired: bool, skipping: bool) -> Any:
-    """Lease up to `limit` rows to `worker` until `until`: in flight with an expired lease (oldest
-    lease first) or pending and due (oldest due first), of active subscriptions, none of `skipped`
-    if `skipping`; returning their ids (see `picked` for why two workers never both take a row)."""
-    d, s = DELIVERIES.c, SUBSCRIPTIONS.c
-    by = bindparam("due_by", type_=d.next_attempt_at.type)
-    due, order = (
-        ((d.status == "in_flight", d.lease_until <= by), d.lease_until)
-        if expired
-        else ((d.status == "pending", d.next_attempt_at <= by), d.next_attempt_at)
-    )
-    query = select(d.id).join(SUBSCRIPTIONS, s.id == d.subscription_id).where(s.active.is_(True), *due).order_by(order)
-    if skipping:
-        query = query.where(d.subscription_id.not_in(bindparam("skipped", expanding=True)))
-    chosen = picked(dialect, d.id, query.limit(bindparam("limit", type_=Integer)), DELIVERIES)
-    leased = {
-        "status": "in_flight",
-        "lease_until": bindparam("until", type_=d.lease_until.type),
-        "claimed_by": bindparam("worker", type_=d.claimed_by.type),
-        "updated_at": bindparam("now", type_=d.updated_at.type),
-    }
-    return update(DELIVERIES).where(chosen).values(leased).returning(d.id)
-
-
-@functools.cache
-def _claimed_rows_statement(dialect: str) -> Any:
-    """The claimed deliveries `among`, each with its notice's type and payload and what its
-    subscription says about sending it."""
-    d, n, s = DELIVERIES.c, NOTICES.c, SUBSCRIPTIONS.c
-    return (
-        select(
-            d.id,
-            d.webhook_id,
-            d.subscription_id,
-            d.attempts,
-            n.type,
-            stored_text(n.payload),
-            s.url,
-            s.format,
-            s.secret,
-            s.previous_secret,
-            s.previous_secret_expires_at,
-            s.concurrency,
-            s.timeout_seconds,
-        )
-        .join(NOTICES, n.id == d.notice_id)
-        .join(SUBSCRIPTIONS, s.id == d.subscription_id)
-        .where(_among(dialect, d.id))
-        .order_by(d.id)
-    )
-
-
-def _recorded(which: Any, worker: str, now: str) -> Any:
-    """An UPDATE that records an attempt on the deliveries `which` picks that the worker bound as
-    `worker` still holds: one more attempt, the lease given up, updated at the instant bound as `now`.
-    The outcome's own columns are the caller's `.values(...)`."""
-    d = DELIVERIES.c
-    held = update(DELIVERIES).where(which, d.status == "in_flight", d.claimed_by == bindparam(worker))
-    at = bindparam(now, type_=d.updated_at.type)
-    return held.values(attempts=d.attempts + 1, lease_until=None, claimed_by=None, updated_at=at)
-
-
-@functools.cache
-def _delivered_statement(dialect: str) -> Any:
-    """Record the deliveries `among` that `worker` still holds as delivered with `code` at `now`."""
-    d = DELIVERIES.c
-    return _recorded(_among(dialect, d.id), "worker", "now").values(
-        status="delivered",
-        next_attempt_at=None,
-        last_status_code=bindparam("code", type_=d.last_status_code.type),
-        last_error=None,
-        delivered_at=bindparam("now", type_=d.delivered_at.type),
-    )
-
-
-_OTHER_OUTCOME = _recorded(DELIVERIES.c.id == bindparam("b_id"), "b_worker", "b_now").values(
-    status=bindparam("b_status"),
-    next_attempt_at=bindparam("b_next", type_=DELIVERIES.c.next_attempt_at.type),
-    last_status_code=bindparam("b_code"),
-    last_error=bindparam("b_error"),
-)
-"""Record one attempt that did not deliver (executed with a row of parameters per delivery)."""
-
-
-_HEALTH = (
-    select(
-        SUBSCRIPTIONS.c.id,
-        SUBSCRIPTIONS.c.url,
-        SUBSCRIPTIONS.c.active,
-        SUBSCRIPTIONS.c.failing_since,
-        SUBSCRIPTIONS.c.last_success_at,
-    )
-    .where(SUBSCRIPTIONS.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(SUBSCRIPTIONS.c.id)
-)
-
-
-class Claimed(NamedTuple):
-    """A delivery leased to this worker, with all it takes to send it. (A named tuple: one is made
-    per delivery, at half the cost of a frozen dataclass.) `payload_json` is the notice's payload as
-    stored: the body of a `standard` delivery as it is (see `alerts.formats.body`)."""
-
-    id: int
-    webhook_id: str
-    subscription_id: str
-    attempts: int
-    notice_type: str
-    payload_json: str
-    url: str
-    format: str
-    keys: tuple[str, ...]
-    concurrency: int | None
-    timeout_seconds: float | None
 
 
 class Lease(NamedTuple):
@@ -209,36 +62,6 @@ class Lease(NamedTuple):
     until: datetime
     room: int
     room_for: Callable[[str, int | None, float | None], int]
-
-
-class _Notice(NamedTuple):
-    """A notice as a fan-out reads it (`_fan_out_statement`'s columns, in order)."""
-
-    id: int
-    type: str
-    tags: str
-    subjects: str
-    payload: str | None = None
-
-
-class _Sending(NamedTuple):
-    """What a subscription's row says about sending to it, in `_claimed_rows_statement`'s order.
-    Hot paths read SQLAlchemy rows by position or unpack them into tuples like this one: a row's
-    attribute access (compiled `Row.__getattribute__`, SQLAlchemy 2.1) raises and swallows an
-    AttributeError each time, ~13 per delivery at ~2.5K instructions each."""
-
-    url: str
-    format: str
-    secret: str | None
-    previous_secret: str | None
-    previous_secret_expires_at: datetime | None
-    concurrency: int | None
-    timeout_seconds: float | None
-
-
-def _sending(row: Any) -> _Sending:
-    """The `_Sending` columns of a full subscription row (read by name once per fan-out)."""
-    return _Sending._make(row._mapping[name] for name in _Sending._fields)
 
 
 @dataclass(frozen=True)
@@ -256,13 +79,13 @@ def fan_out(conn: Connection, now: datetime, limit: int = 500, lease: Lease | No
     New deliveries are pending, due now. With a `lease`, the first of them (in notice order) are
     leased to its worker instead, as a claim would, and come back in `taken`: a worker that has just
     found nothing due saves a claim's update of every row and its second read of the notice."""
-    statement = _fan_out_statement(conn.dialect.name, lease is not None)
-    notices = [_Notice(*row) for row in conn.execute(statement, {"limit": limit, "now": now})]
+    statement = fan_out_statement(conn.dialect.name, lease is not None)
+    notices = [NoticeRow(*row) for row in conn.execute(statement, {"limit": limit, "now": now})]
     if not notices:
         return FanOut(0, 0)
     subscriptions = {
-        row.id: (_sending(row), Filters(tuple(row.events), tuple(row.tags), tuple(row.subjects)))
-        for row in conn.execute(_ACTIVE_SUBSCRIPTIONS)
+        row.id: (sending_row(row), Filters(tuple(row.events), tuple(row.tags), tuple(row.subjects)))
+        for row in conn.execute(ACTIVE_SUBSCRIPTIONS)
     }
     notices.sort()  # by id, the first field
     pairs = [
@@ -303,12 +126,12 @@ def fan_out(conn: Connection, now: datetime, limit: int = 500, lease: Lease | No
 
 
 def _lease(
-    pairs: list[tuple[_Notice, str]], lease: Lease, subscriptions: dict[str, tuple[_Sending, Filters]]
-) -> tuple[list[tuple[_Notice, str]], list[tuple[_Notice, str]]]:
+    pairs: list[tuple[NoticeRow, str]], lease: Lease, subscriptions: dict[str, tuple[SendingRow, Filters]]
+) -> tuple[list[tuple[NoticeRow, str]], list[tuple[NoticeRow, str]]]:
     """The (notice, subscription id) pairs `lease` lets its worker take at once, in order, and the
     others."""
-    taken: list[tuple[_Notice, str]] = []
-    left: list[tuple[_Notice, str]] = []
+    taken: list[tuple[NoticeRow, str]] = []
+    left: list[tuple[NoticeRow, str]] = []
     room: dict[str, int] = {}
     for pair in pairs:
         sub_id = pair[1]
@@ -348,10 +171,10 @@ def claim(
         ids += _take(conn, False, limit - len(ids), params)
     if not ids:
         return []
-    rows = conn.execute(_claimed_rows_statement(conn.dialect.name), _ids(conn, ids))
+    rows = conn.execute(claimed_rows_statement(conn.dialect.name), id_list(conn, ids))
     keys: dict[str, tuple[str, ...]] = {}
     return [
-        _claimed(delivery_id, webhook_id, sub_id, attempts, notice_type, payload, _Sending(*sending), keys, now)
+        _claimed(delivery_id, webhook_id, sub_id, attempts, notice_type, payload, SendingRow(*sending), keys, now)
         for delivery_id, webhook_id, sub_id, attempts, notice_type, payload, *sending in rows
     ]
 
@@ -363,7 +186,7 @@ def _claimed(
     attempts: int,
     notice_type: str,
     payload: str,
-    sub: _Sending,
+    sub: SendingRow,
     keys: dict[str, tuple[str, ...]],
     now: datetime,
 ) -> Claimed:
@@ -384,7 +207,7 @@ def _claimed(
     )
 
 
-def _keys(known: dict[str, tuple[str, ...]], subscription_id: str, sub: _Sending, now: datetime) -> tuple[str, ...]:
+def _keys(known: dict[str, tuple[str, ...]], subscription_id: str, sub: SendingRow, now: datetime) -> tuple[str, ...]:
     """`signing_keys` of a subscription's columns in `sub`, worked out once per subscription in `known`."""
     keys = known.get(subscription_id)
     if keys is None:
@@ -395,19 +218,9 @@ def _keys(known: dict[str, tuple[str, ...]], subscription_id: str, sub: _Sending
 
 
 def _take(conn: Connection, expired: bool, limit: int, params: dict[str, Any]) -> list[int]:
-    """Lease up to `limit` rows (with expired leases, or due); their ids (`_take_statement`)."""
-    statement = _take_statement(conn.dialect.name, expired, "skipped" in params)
+    """Lease up to `limit` rows (with expired leases, or due); their ids (`take_statement`)."""
+    statement = take_statement(conn.dialect.name, expired, "skipped" in params)
     return list(conn.execute(statement, {**params, "limit": limit}).scalars().all())
-
-
-def signing_keys(
-    secret: str | None, previous: str | None, previous_expires_at: datetime | None, now: datetime
-) -> tuple[str, ...]:
-    """The secrets to sign with: the current one, and the previous one until its overlap ends."""
-    keys = [secret] if secret else []
-    if previous and previous_expires_at is not None and previous_expires_at > now:
-        keys.append(previous)
-    return tuple(keys)
 
 
 @dataclass(frozen=True)
@@ -416,6 +229,18 @@ class Recorded:
     retrying: int
     dead: int
     disabled: tuple[str, ...]
+
+
+class _Outcome(NamedTuple):
+    """One delivery's outcome, worked out and ready to write."""
+
+    claimed: Claimed
+    result: AttemptResult
+    decision: Decision
+    attempt: tuple[Any, ...]  # the attempt row: delivery_id, status_code, latency_ms, excerpt, error
+
+
+_ATTEMPT_COLUMNS = ("delivery_id", "status_code", "latency_ms", "response_excerpt", "error")
 
 
 def record(
@@ -427,42 +252,61 @@ def record(
     rng: random.Random,
 ) -> Recorded:
     """Write the outcome of attempts in one go: an attempt row each, the delivery's new state (only if
-    this worker still holds it), and the subscriptions' health, disabling those that must be."""
+    this worker still holds it), and the subscriptions' health, disabling those that must be.
+
+    Each delivery has its own error boundary: the batch is written in a savepoint; should that fail,
+    each outcome is written alone, and one that still cannot be written is recorded as a failed
+    attempt with the reason (or left in flight for its lease to bring back)."""
     if not outcomes:
         return Recorded(0, 0, 0, ())
-    decisions = [(c, r, decide(r, c.attempts + 1, now, config.retry_schedule, rng)) for c, r in outcomes]
-    insert_rows(
-        conn,
-        ATTEMPTS,
-        ("delivery_id", "status_code", "latency_ms", "response_excerpt", "error"),
-        [
-            (
-                c.id,
-                r.status_code,
-                round(r.latency_ms, 3),
-                _storable(r.excerpt[:EXCERPT_CHARS] if r.excerpt is not None else None),
-                _storable(r.error),
-            )
-            for c, r, _ in decisions
-        ],
-        shared={"at": now, "worker": worker_id},
-    )
-    _write_outcomes(conn, worker_id, now, decisions)
-    disabled = _update_health(conn, now, decisions, config.disable_after)
-    counts = {
-        status: sum(1 for *_, dec in decisions if dec.status == status) for status in ("delivered", "pending", "dead")
-    }
+    worked = [_work_out(claimed, result, now, config, rng) for claimed, result in outcomes]
+    try:
+        with conn.begin_nested():
+            _write(conn, worker_id, now, worked)
+        written = worked
+    except Exception:  # one member's values broke the batch: write each alone
+        written = [one for one in (_write_alone(conn, worker_id, now, o, config) for o in worked) if one is not None]
+    disabled = update_health(conn, now, [(o.claimed.subscription_id, o.decision) for o in written], config)
+    counts = Counter(o.decision.status for o in written)
     return Recorded(counts["delivered"], counts["pending"], counts["dead"], disabled)
 
 
-def _write_outcomes(
-    conn: Connection, worker_id: str, now: datetime, decisions: Sequence[tuple[Claimed, AttemptResult, Decision]]
-) -> None:
-    """Each delivery's new state, only where this worker still holds it: successes in one statement
-    per status code (the common case, kept cheap), the rest row by row in one executemany."""
+def _work_out(
+    claimed: Claimed, result: AttemptResult, now: datetime, config: AlertsConfig, rng: random.Random
+) -> _Outcome:
+    """The decision and attempt row of one outcome; an outcome that cannot be worked out (whatever
+    the receiver answered) becomes a failed attempt that says why."""
+    try:
+        decision = decide(result, claimed.attempts + 1, now, config.retry_schedule, rng)
+        excerpt = _storable(result.excerpt[:EXCERPT_CHARS] if result.excerpt is not None else None)
+        attempt = (claimed.id, result.status_code, round(result.latency_ms, 3), excerpt, _storable(result.error))
+        return _Outcome(claimed, result, decision, attempt)
+    except Exception as exc:
+        return _unrecordable(claimed, result, exc, now, config)
+
+
+def _unrecordable(
+    claimed: Claimed, result: AttemptResult, exc: Exception, now: datetime, config: AlertsConfig
+) -> _Outcome:
+    """A failed attempt standing for an outcome that could not be worked out or written: retried on
+    the schedule (dead after its last step), with the reason as its error."""
+    error = f"the answer could not be recorded ({type(exc).__name__}); it will be retried"
+    code = result.status_code if isinstance(result.status_code, int) and 100 <= result.status_code <= 999 else None
+    failed = AttemptResult(code, 0.0, error=error)
+    schedule = config.retry_schedule
+    attempts = claimed.attempts + 1
+    decision = Decision("dead") if attempts > len(schedule) else Decision("pending", now + schedule[attempts - 1])
+    return _Outcome(claimed, failed, decision, (claimed.id, code, 0.0, None, error))
+
+
+def _write(conn: Connection, worker_id: str, now: datetime, worked: Sequence[_Outcome]) -> None:
+    """The attempt rows and each delivery's new state, only where this worker still holds it:
+    successes in one statement per status code (the common case, kept cheap), the rest row by row in
+    one executemany."""
+    insert_rows(conn, ATTEMPTS, _ATTEMPT_COLUMNS, [o.attempt for o in worked], shared={"at": now, "worker": worker_id})
     delivered: dict[int, list[int]] = {}
     others = []
-    for claimed, result, decision in decisions:
+    for claimed, result, decision, _ in worked:
         if decision.status == "delivered" and result.status_code is not None:
             delivered.setdefault(result.status_code, []).append(claimed.id)
             continue
@@ -478,11 +322,29 @@ def _write_outcomes(
             }
         )
     for code, ids in delivered.items():
-        conn.execute(
-            _delivered_statement(conn.dialect.name), {**_ids(conn, ids), "code": code, "now": now, "worker": worker_id}
-        )
+        params = {**id_list(conn, ids), "code": code, "now": now, "worker": worker_id}
+        conn.execute(delivered_statement(conn.dialect.name), params)
     if others:
-        conn.execute(_OTHER_OUTCOME, others)
+        conn.execute(OTHER_OUTCOME, others)
+
+
+def _write_alone(
+    conn: Connection, worker_id: str, now: datetime, outcome: _Outcome, config: AlertsConfig
+) -> _Outcome | None:
+    """`_write` of one outcome in its own savepoint; failing that, a failed attempt that says why;
+    failing that too, None (the delivery stays in flight until its lease runs out)."""
+    try:
+        with conn.begin_nested():
+            _write(conn, worker_id, now, [outcome])
+        return outcome
+    except Exception as exc:
+        failed = _unrecordable(outcome.claimed, outcome.result, exc, now, config)
+    try:
+        with conn.begin_nested():
+            _write(conn, worker_id, now, [failed])
+        return failed
+    except Exception:
+        return None
 
 
 def renew(conn: Connection, worker_id: str, ids: Sequence[int], until: datetime, now: datetime) -> int:
@@ -504,8 +366,8 @@ def _update_held(conn: Connection, worker_id: str, ids: Sequence[int], **values:
     if not ids:
         return 0
     d = DELIVERIES.c
-    held = update(DELIVERIES).where(_among(conn.dialect.name, d.id), d.status == "in_flight", d.claimed_by == worker_id)
-    return int(conn.execute(held.values(**values), _ids(conn, ids)).rowcount)
+    held = update(DELIVERIES).where(among(conn.dialect.name, d.id), d.status == "in_flight", d.claimed_by == worker_id)
+    return int(conn.execute(held.values(**values), id_list(conn, ids)).rowcount)
 
 
 def _storable(text: str | None) -> str | None:
@@ -520,98 +382,3 @@ def _error_text(result: AttemptResult) -> str | None:
     if not result.ok and result.status_code is not None:
         return f"HTTP {result.status_code}"
     return None
-
-
-def _update_health(
-    conn: Connection,
-    now: datetime,
-    decisions: Sequence[tuple[Claimed, AttemptResult, Decision]],
-    disable_after: timedelta,
-) -> tuple[str, ...]:
-    by_sub: dict[str, list[Decision]] = {}
-    for claimed, _, decision in decisions:
-        by_sub.setdefault(claimed.subscription_id, []).append(decision)
-    s = SUBSCRIPTIONS.c
-    # In id order: workers recording at the same time lock the subscriptions they share in the same
-    # order, so they queue instead of deadlocking.
-    rows = conn.execute(_HEALTH, {"ids": sorted(by_sub)}).all()
-    disabled: list[str] = []
-    for row in rows:
-        outcomes = by_sub[row.id]
-        if any(dec.status == "delivered" for dec in outcomes):
-            healthy = row.failing_since is None and row.last_success_at is not None
-            if healthy and now - row.last_success_at < SUCCESS_WRITE_EVERY:
-                continue
-            conn.execute(
-                update(SUBSCRIPTIONS)
-                .where(s.id == row.id)
-                .values(last_success_at=now, failing_since=None, updated_at=now)
-            )
-            continue
-        failing_since = row.failing_since or now
-        if row.failing_since is None:
-            conn.execute(update(SUBSCRIPTIONS).where(s.id == row.id).values(failing_since=now, updated_at=now))
-        reason = next((dec.disable_reason for dec in outcomes if dec.disable_reason), None)
-        if reason is None and should_disable(failing_since, row.last_success_at, now, disable_after):
-            reason = f"failing without a success since {failing_since.isoformat()}"
-        if reason is not None and row.active:
-            disable(conn, row.id, reason, now)
-            disabled.append(row.id)
-    return tuple(disabled)
-
-
-def disable(conn: Connection, subscription_id: str, reason: str, now: datetime) -> None:
-    """Make a subscription inactive with `reason`, cancel its pending deliveries, and publish a
-    `subscription.disabled` notice for the subscriptions that asked for those."""
-    s = SUBSCRIPTIONS.c
-    url = conn.execute(
-        update(SUBSCRIPTIONS)
-        .where(s.id == subscription_id, s.active.is_(True))
-        .values(active=False, disabled_reason=reason, disabled_at=now, updated_at=now)
-        .returning(s.url)
-    ).scalar_one_or_none()
-    if url is None:
-        return
-    cancel_pending(conn, subscription_id, f"subscription disabled: {reason}", now)
-    notice = NewNotice(
-        type="subscription.disabled",
-        key=f"subscription.disabled:{subscription_id}:{now.isoformat()}",
-        occurred_at=now,
-        data={
-            "subscription_id": subscription_id,
-            # The host only: a path may hold a token (Slack and Discord URLs do).
-            "host": urlsplit(url).hostname,
-            "reason": reason,
-            "title": f"Webhook {subscription_id} disabled",
-        },
-    )
-    publish(conn, [notice], now)
-
-
-def cancel_pending(conn: Connection, subscription_id: str, reason: str, now: datetime) -> int:
-    """Cancel the deliveries of a subscription still waiting to be sent; the count cancelled."""
-    d = DELIVERIES.c
-    result = conn.execute(
-        update(DELIVERIES)
-        .where(d.subscription_id == subscription_id, d.status == "pending")
-        .values(status="cancelled", last_error=reason, next_attempt_at=None, updated_at=now)
-    )
-    return int(result.rowcount)
-
-
-ORPHAN_WINDOW = timedelta(minutes=10)
-"""How far back `cancel_orphans` looks for subscriptions made inactive."""
-
-
-def cancel_orphans(conn: Connection, now: datetime) -> int:
-    """Cancel the pending deliveries of subscriptions made inactive in the last `ORPHAN_WINDOW`;
-    the count cancelled. On PostgreSQL a fan-out that read a subscription as active can commit its
-    new rows just after the subscription was disabled or deleted, whose own cancelling could not
-    see them yet: no claim takes them (claims skip inactive subscriptions), so without this they
-    would stay pending for good."""
-    s = SUBSCRIPTIONS.c
-    recent = select(s.id, s.disabled_reason).where(s.active.is_(False), s.disabled_at >= now - ORPHAN_WINDOW)
-    return sum(
-        cancel_pending(conn, row.id, f"subscription inactive: {row.disabled_reason}", now)
-        for row in conn.execute(recent).all()
-    )

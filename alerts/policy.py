@@ -49,7 +49,8 @@ def wants(filters: Filters, notice_type: str, tags: Sequence[str], subjects: Seq
 
 
 class AttemptResult(NamedTuple):
-    """What one HTTP attempt came to. `status_code` is None when no answer came (`error` says why).
+    """What one attempt came to. `status_code` is None when no answer came (`error` says why);
+    `permanent`: retrying cannot help (see `alerts.channels`).
     (A named tuple: one is made per request, at half the cost of a frozen dataclass.)"""
 
     status_code: int | None
@@ -58,6 +59,7 @@ class AttemptResult(NamedTuple):
     timed_out: bool = False
     retry_after: str | None = None
     excerpt: str | None = None
+    permanent: bool = False
 
     @property
     def ok(self) -> bool:
@@ -100,14 +102,17 @@ def decide(
 ) -> Decision:
     """The fate of a delivery after its `attempts`-th attempt (counting this one) came to `result`.
 
-    Only 2xx is a success (3xx too is a failure: redirects are not followed). 410 Gone makes the
-    delivery dead and disables the subscription. Otherwise the next attempt follows the schedule
-    (`schedule[attempts - 1]`), and after the last step the delivery is dead.
+    Only 2xx is a success (3xx too is a failure: redirects are not followed). 410 Gone, or a result
+    a channel marks `permanent`, makes the delivery dead and disables the subscription. Otherwise
+    the next attempt follows the schedule (`schedule[attempts - 1]`), and after the last step the
+    delivery is dead.
     """
     if result.ok:
         return DELIVERED
     if result.status_code == 410:
         return Decision("dead", disable_reason="the target answered 410 Gone")
+    if result.permanent:
+        return Decision("dead", disable_reason=result.error or "the target refused the delivery for good")
     if attempts > len(schedule):
         return Decision("dead")
     return Decision("pending", now + retry_wait(result, schedule[attempts - 1], now, rng))

@@ -78,3 +78,13 @@ def headers(msg_id: str, seconds: int, body: str, keys: Sequence[str]) -> dict[s
         "webhook-timestamp": stamp,
         "webhook-signature": _signature(msg_id, stamp, body, keys),
     }
+
+
+def signing_keys(
+    secret: str | None, previous: str | None, previous_expires_at: datetime | None, now: datetime
+) -> tuple[str, ...]:
+    """The secrets to sign with: the current one, and the previous one until its overlap ends."""
+    keys = [secret] if secret else []
+    if previous and previous_expires_at is not None and previous_expires_at > now:
+        keys.append(previous)
+    return tuple(keys)

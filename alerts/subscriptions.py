@@ -9,26 +9,21 @@ enable or disable them. Deleting a subscription deactivates it (its delivery his
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
-from alerts.config import MAX_TIMEOUT, AlertsConfig
+from alerts.config import AlertsConfig
 from alerts.errors import ConflictError, NotFoundError, SubscriptionError
-from alerts.formats import FORMATS
-from alerts.guard import check_url
-from alerts.outbox import SUBSCRIPTIONS, cancel_pending
+from alerts.health import REMOVED_FROM_CONFIG, cancel_pending
 from alerts.signing import check_secret, new_secret
+from alerts.statements import SUBSCRIPTIONS
+from alerts.subscription_fields import check_reachable, validate
 
 DELETED = "deleted"
-REMOVED_FROM_CONFIG = "removed from the config file"
-MAX_CONCURRENCY = 100
-EDITABLE = frozenset(
-    {"url", "format", "description", "events", "tags", "subjects", "active", "concurrency", "timeout_seconds"}
-)
 
 
 @dataclass(frozen=True)
@@ -108,58 +103,6 @@ def _view(row: Row[Any]) -> SubscriptionView:
     )
 
 
-def _strings(value: Any, field: str, *, nonempty: bool = False) -> list[str]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise SubscriptionError(f"{field} is a list of strings", field=field)
-    items = list(value)
-    if not all(isinstance(item, str) and item.strip() for item in items):
-        raise SubscriptionError(f"{field} holds non-empty strings only", field=field)
-    if nonempty and not items:
-        raise SubscriptionError(f"{field} needs at least one pattern, such as '*' or 'milestone.*'", field=field)
-    return [item.strip() for item in items]
-
-
-def validate(fields: Mapping[str, Any], config: AlertsConfig) -> dict[str, Any]:
-    """Check subscription fields (any subset of `EDITABLE`) and return them normalised.
-
-    Raises `UnsafeTargetError` for a URL the SSRF guard refuses, `SubscriptionError` naming the
-    field for anything else."""
-    unknown = set(fields) - EDITABLE
-    if unknown:
-        raise SubscriptionError(f"unknown field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
-    clean: dict[str, Any] = {}
-    for name, value in fields.items():
-        if name == "url":
-            if not isinstance(value, str) or not value.strip():
-                raise SubscriptionError("url is required", field="url")
-            check_url(value.strip(), config.policy)
-            clean[name] = value.strip()
-        elif name == "format":
-            if value not in FORMATS:
-                raise SubscriptionError(f"format is one of {', '.join(FORMATS)}", field="format")
-            clean[name] = value
-        elif name in ("events", "tags", "subjects"):
-            clean[name] = _strings(value, name, nonempty=name == "events")
-        elif name == "active":
-            if not isinstance(value, bool):
-                raise SubscriptionError("active is true or false", field="active")
-            clean[name] = value
-        elif name == "description":
-            if value is not None and not isinstance(value, str):
-                raise SubscriptionError("description is text", field="description")
-            clean[name] = value
-        elif name == "concurrency":
-            if value is not None and (not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENCY):
-                raise SubscriptionError(f"concurrency is between 1 and {MAX_CONCURRENCY}", field=name)
-            clean[name] = value
-        else:
-            longest = max(config.timeout, MAX_TIMEOUT).total_seconds()
-            if value is not None and (not isinstance(value, int | float) or not 0 < value <= longest):
-                raise SubscriptionError(f"timeout_seconds is above 0 and at most {longest:g}", field=name)
-            clean[name] = None if value is None else float(value)
-    return clean
-
-
 def _row(conn: Connection, subscription_id: str) -> Row[Any]:
     row = conn.execute(select(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.id == subscription_id)).one_or_none()
     if row is None or row.disabled_reason == DELETED:
@@ -195,6 +138,7 @@ def create_subscription(
         },
         config,
     )
+    check_reachable(fields["url"], config)
     secret = new_secret()
     subscription_id = "sub_" + secrets.token_hex(8)
     conn.execute(
@@ -227,6 +171,8 @@ def update_subscription(
     fields = validate(changes, config)
     if row.origin == "config" and set(fields) - {"active"}:
         raise ConflictError(f"subscription {subscription_id!r} is declared in the config file: edit it there")
+    if "url" in fields and fields["url"] != row.url:
+        check_reachable(fields["url"], config)
     if fields.get("active") is True and not row.active:
         fields.update(disabled_reason=None, disabled_at=None, failing_since=None)
     elif fields.get("active") is False and row.active:
@@ -300,7 +246,9 @@ def sync_config_subscriptions(
     conn: Connection, config: AlertsConfig, specs: Sequence[SubscriptionSpec], now: datetime
 ) -> SyncResult:
     """Make the config-declared subscriptions match `specs`: create, update (a changed secret rotates
-    with the usual overlap), and deactivate those no longer listed. Validates every spec first, so a
+    with the usual overlap), and deactivate those no longer listed. A deactivated one keeps its
+    pending deliveries paused: listed again within `config.removed_grace` it resumes them (after
+    that, `alerts.health.cancel_orphans` cancels them). Validates every spec first, so a
     bad one changes nothing; its error names the subscription and the field."""
     wanted: dict[str, dict[str, Any]] = {}
     for spec in specs:
@@ -318,6 +266,8 @@ def sync_config_subscriptions(
     created, updated, deactivated = [], [], []
     for sub_id, fields in wanted.items():
         row = existing.get(sub_id)
+        if row is None or row.url != fields["url"]:
+            _check_config_target(sub_id, fields["url"], config)
         if row is None:
             conn.execute(
                 insert(SUBSCRIPTIONS).values(
@@ -339,9 +289,15 @@ def sync_config_subscriptions(
                 .where(s.id == sub_id)
                 .values(active=False, disabled_reason=REMOVED_FROM_CONFIG, disabled_at=now, updated_at=now)
             )
-            cancel_pending(conn, sub_id, REMOVED_FROM_CONFIG, now)
             deactivated.append(sub_id)
     return SyncResult(tuple(created), tuple(updated), tuple(deactivated))
+
+
+def _check_config_target(subscription_id: str, url: str, config: AlertsConfig) -> None:
+    try:
+        check_reachable(url, config)
+    except SubscriptionError as exc:
+        raise SubscriptionError(f"subscription {subscription_id!r}: {exc}", field=exc.field) from None
 
 
 def _config_changes(row: Row[Any], fields: dict[str, Any], now: datetime, overlap: timedelta) -> dict[str, Any]:

@@ -21,9 +21,9 @@ from pathlib import Path
 import aiohttp
 
 from alerts.config import AlertsConfig
-from alerts.delivery import run_deliveries
 from alerts.formats import encode
 from alerts.notices import NewNotice, publish
+from alerts.sending import run_deliveries
 from alerts.subscriptions import create_subscription
 from timeline.db import make_engine, upgrade
 

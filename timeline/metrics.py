@@ -23,7 +23,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Connection, Engine, case, func, inspect, select
 
 from alerts.models import Delivery, DeliveryAttempt, Notice
-from alerts.outbox import STATUSES as DELIVERY_STATUSES
+from alerts.statements import STATUSES as DELIVERY_STATUSES
 from timeline.clock import utcnow
 from timeline.config.milestones import STATUSES as MILESTONE_STATUSES
 from timeline.feeds.models import Feed

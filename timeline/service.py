@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from alerts.delivery import DeliveryStats, deliver_once
+from alerts.sending import DeliveryStats, deliver_once
 from timeline.clock import utcnow
 from timeline.clocksteps import Rebased, rebase
 from timeline.config.bundle import ConfigBundle, check_config, config_snapshot, link_problems, load_config

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from alerts.formats import render
+from alerts.message import own_message
 from alerts.notices import NewNotice
 from timeline import rules
 from timeline.config.milestones import MilestoneDef
@@ -114,11 +115,9 @@ def notices() -> dict[str, NewNotice]:
 def payloads() -> dict[str, dict[str, Any]]:
     """The payload of one notice of every type, `test.ping` as `send_test` sends it."""
     found = {kind: notice.payload() for kind, notice in notices().items()}
-    found["test.ping"] = {
-        "type": "test.ping",
-        "timestamp": "2026-12-03T09:00:00Z",
-        "data": {"subscription_id": "ops-slack", "title": "Test notice: this webhook works"},
-    }
+    ping: dict[str, Any] = {"subscription_id": "ops-slack", "title": "Test notice: this webhook works"}
+    ping["message"] = own_message("test.ping", ping).as_dict()
+    found["test.ping"] = {"type": "test.ping", "timestamp": "2026-12-03T09:00:00Z", "data": ping}
     return found
 
 

@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import json
 import random
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from freezegun import freeze_time
 from sqlalchemy import Engine, func, select, text, update
 from standardwebhooks.webhooks import Webhook
 
-from alerts import delivery, outbox
-from alerts.config import AlertsConfig
-from alerts.deliveries import get_delivery, list_deliveries, recover, retry_delivery
-from alerts.delivery import USER_AGENT, deliver_once, run_deliveries, send_test
+from alerts.channels import Channels
+from alerts.channels.webhook import USER_AGENT
+from alerts.config import AlertsConfig, Tuning
+from alerts.delivery_loop import DeliveryLoop, DeliveryStats
 from alerts.notices import NOTICES
 from alerts.outbox import DELIVERIES, SUBSCRIPTIONS, fan_out
+from alerts.outbox_reads import get_delivery, list_deliveries, recover, retry_delivery
 from alerts.policy import AttemptResult
+from alerts.sending import deliver_once, run_deliveries, send_test
 from alerts.sqltypes import utcnow
+from alerts.statements import Claimed
 from alerts.subscriptions import get_subscription, rotate_secret
 from tests.alerts.helpers import notice, publish_many, statuses, subscribe
 from tests.alerts.receiver import Receiver, Reply
@@ -61,7 +64,7 @@ def test_a_standard_delivery_is_signed_compact_json(engine: Engine, config: Aler
 def test_a_delivery_pass_collects_only_its_own_garbage(
     sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
 ) -> None:
-    """The heap that existed before the pass is set aside while it runs (see alerts.gcscope)."""
+    """The heap that existed before the pass is set aside while it runs (see alerts.gc_freeze)."""
     now = utcnow()
     subscribe(sqlite_engine, config, now, receiver.url())
     publish_many(sqlite_engine, [notice("a", now)], now)
@@ -73,11 +76,11 @@ def test_a_delivery_pass_collects_only_its_own_garbage(
 
 
 def test_a_burst_goes_out_from_its_first_fan_out_batch(
-    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
 ) -> None:
     """Notices are fanned out a batch at a time, the next batch only when the claims run short:
     the first requests are on their way before the last notices are fanned out."""
-    monkeypatch.setattr(delivery, "FAN_OUT_BATCH", 5)
+    config = dataclasses.replace(config, tuning=Tuning(fan_out_batch=5))
     now = utcnow()
     subscribe(sqlite_engine, config, now, receiver.url())
     publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(100)], now)
@@ -96,26 +99,17 @@ def test_a_burst_goes_out_from_its_first_fan_out_batch(
 
 @pytest.mark.parametrize(("notices", "max_in_flight"), [(20, 200), (60, 10)])
 def test_new_deliveries_are_leased_in_the_fan_out_that_makes_them(
-    sqlite_engine: Engine, receiver: Receiver, monkeypatch: pytest.MonkeyPatch, notices: int, max_in_flight: int
+    sqlite_engine: Engine, receiver: Receiver, notices: int, max_in_flight: int
 ) -> None:
     """The fan-out leases what it creates, and makes no more than the worker has room for (a
-    burst larger than the room included): no claim has to update them."""
+    burst larger than the room included): each is sent once."""
     config = AlertsConfig(allow_private=True, timeout=timedelta(seconds=3), batch_size=10, max_in_flight=max_in_flight)
-    by_claims: list[int] = []
-    take = outbox._take
-
-    def spy(*args: Any) -> list[int]:
-        ids = take(*args)
-        by_claims.extend(ids)
-        return ids
-
-    monkeypatch.setattr(outbox, "_take", spy)
     now = utcnow()
     subscribe(sqlite_engine, config, now, receiver.url(), concurrency=50)
     publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(notices)], now)
     stats = _run(sqlite_engine, config, now)
     assert (stats.created, stats.claimed, stats.delivered) == (notices, notices, notices)
-    assert by_claims == []
+    assert len({r.headers["webhook-id"] for r in receiver.received}) == len(receiver.received) == notices
 
 
 def test_deliveries_already_due_go_before_new_notices(sqlite_engine: Engine, receiver: Receiver) -> None:
@@ -143,7 +137,7 @@ def test_a_fan_out_leases_within_the_subscriptions_cap(
     with sqlite_engine.begin() as conn:
         fan_out(conn, now)
     publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(20)], now)
-    work = delivery._Pass(sqlite_engine, config, now, "w1", delivery.Sender(config), random.Random(0))
+    work = DeliveryLoop(sqlite_engine, config, now, "w1", Channels(config), random.Random(0))
     work.held[sub] = held
     taken = asyncio.run(work._claim(10, set(), reclaim=True))
     assert len(taken) == 3 + leased
@@ -229,9 +223,9 @@ def test_a_delivery_this_worker_holds_is_not_queued_again_when_a_claim_takes_it_
     sub = subscribe(sqlite_engine, config, now, receiver.url(), concurrency=1).subscription.id
     publish_many(sqlite_engine, [notice("a", now)], now)
 
-    async def scenario() -> delivery.DeliveryStats:
-        async with delivery.Sender(config) as sender:
-            work = delivery._Pass(sqlite_engine, config, now, "w1", sender, random.Random(0))
+    async def scenario() -> DeliveryStats:
+        async with Channels(config) as sender:
+            work = DeliveryLoop(sqlite_engine, config, now, "w1", sender, random.Random(0))
             assert await work._claim_more(10) == 1
             with sqlite_engine.begin() as conn:
                 conn.execute(update(DELIVERIES).values(lease_until=now - timedelta(seconds=1)))
@@ -261,9 +255,23 @@ def test_a_queued_delivery_is_signed_when_it_leaves(sqlite_engine: Engine, recei
         Webhook(sub.secret).verify(got.body, got.headers)
 
 
-def test_a_sender_that_breaks_fails_the_pass(
-    sqlite_engine: Engine, config: AlertsConfig, monkeypatch: pytest.MonkeyPatch
-) -> None:
+class _BrokenChannel:
+    """A channel with a bug: `send` raises instead of returning a failed attempt."""
+
+    def __init__(self, config: AlertsConfig) -> None:
+        self.config = config
+
+    async def open(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def send(self, delivery: Claimed, seconds: int) -> AttemptResult:
+        raise RuntimeError("a bug in the sender")
+
+
+def test_a_sender_that_breaks_fails_the_pass(sqlite_engine: Engine, config: AlertsConfig) -> None:
     """A failed attempt is a result; an exception out of a sender is a bug, and the pass raises it
     instead of waiting for an outcome that will never come. The delivery stays leased (its lease
     brings it back)."""
@@ -271,12 +279,12 @@ def test_a_sender_that_breaks_fails_the_pass(
     subscribe(sqlite_engine, config, now, "https://hooks.example.org/x")
     publish_many(sqlite_engine, [notice("a", now)], now)
 
-    async def broken(self: delivery.Sender, request: delivery.Request) -> AttemptResult:
-        raise RuntimeError("a bug in the sender")
+    async def broken_pass() -> None:
+        async with Channels(config, {"standard": _BrokenChannel}) as channels:
+            await run_deliveries(sqlite_engine, config, now, "w1", channels=channels)
 
-    monkeypatch.setattr(delivery.Sender, "post", broken)
     with pytest.raises(RuntimeError, match="a bug in the sender"):
-        _run(sqlite_engine, config, now)
+        asyncio.run(broken_pass())
     assert _delivery_statuses(sqlite_engine) == {"in_flight": 1}
 
 
@@ -533,7 +541,9 @@ def test_send_test_pings_now(sqlite_engine: Engine, config: AlertsConfig, receiv
     assert ping.result.ok and ping.result.status_code == 200
     (got,) = receiver.received
     assert got.headers["webhook-id"] == ping.webhook_id
-    assert Webhook(sub.secret).verify(got.body, got.headers)["type"] == "test.ping"
+    payload = Webhook(sub.secret).verify(got.body, got.headers)
+    assert payload["type"] == "test.ping"
+    assert payload["data"]["message"]["headline"] == "Test notice: this webhook works"
 
 
 def test_while_another_connection_holds_the_write_lock_the_pass_waits_off_the_loop(
@@ -548,7 +558,7 @@ def test_while_another_connection_holds_the_write_lock_the_pass_waits_off_the_lo
     holder.begin()
     ticks_at_release: list[int] = []
 
-    async def scenario() -> delivery.DeliveryStats:
+    async def scenario() -> DeliveryStats:
         ticks = 0
 
         async def tick() -> None:
@@ -577,12 +587,10 @@ def test_while_another_connection_holds_the_write_lock_the_pass_waits_off_the_lo
     assert len(receiver.received) == 3
 
 
-def test_outcomes_are_recorded_in_batches(
-    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A transaction records `SETTLE_BATCH` outcomes, or all that is held, not each as it comes."""
-    monkeypatch.setattr(delivery, "SETTLE_BATCH", 10)
-    monkeypatch.setattr(delivery, "SETTLE_WAIT", 60.0)  # only the batch size decides here
+def test_outcomes_are_recorded_in_batches(sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
+    """A transaction records `settle_batch` outcomes, or all that is held, not each as it comes."""
+    # Only the batch size decides here.
+    config = dataclasses.replace(config, tuning=Tuning(settle_batch=10, settle_wait=timedelta(seconds=60)))
     now = utcnow()
     subscribe(sqlite_engine, config, now, receiver.url(), concurrency=5)
     publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(40)], now)
@@ -597,11 +605,12 @@ def test_outcomes_are_recorded_in_batches(
 
 
 def test_an_outcome_waits_for_its_batch_only_briefly(
-    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
 ) -> None:
-    """A finished request is recorded within `SETTLE_WAIT` even while the rest of its batch hangs."""
-    monkeypatch.setattr(delivery, "SETTLE_WAIT", 0.05)
-    monkeypatch.setattr(delivery, "_IDLE_POLL", 60.0)  # no idle wake-up records it instead
+    """A finished request is recorded within `settle_wait` even while the rest of its batch hangs."""
+    # No idle wake-up records it instead.
+    tuning = Tuning(settle_wait=timedelta(milliseconds=50), idle_poll=timedelta(seconds=60))
+    config = dataclasses.replace(config, tuning=tuning)
     now = utcnow()
     subscribe(sqlite_engine, config, now, receiver.url("/fast"))
     subscribe(sqlite_engine, config, now, receiver.url("/slow"))
@@ -635,13 +644,51 @@ def test_a_cookie_one_receiver_sets_is_never_sent(
     subscribe(sqlite_engine, config, now, receiver.url("/a", host="localhost"))
 
     async def two_passes() -> None:
-        async with delivery.Sender(config) as sender:
+        async with Channels(config) as sender:
             publish_many(sqlite_engine, [notice("first", now)], now)
-            await run_deliveries(sqlite_engine, config, now, "w1", sender=sender)
+            await run_deliveries(sqlite_engine, config, now, "w1", channels=sender)
             subscribe(sqlite_engine, config, now, receiver.url("/b", host="localhost"))
             publish_many(sqlite_engine, [notice("second", now)], now)
-            await run_deliveries(sqlite_engine, config, now, "w1", sender=sender)
+            await run_deliveries(sqlite_engine, config, now, "w1", channels=sender)
 
     asyncio.run(two_passes())
     assert sorted(r.path for r in receiver.received) == ["/a", "/a", "/b"]
     assert [r.headers.get("Cookie") for r in receiver.received] == [None, None, None]
+
+
+HOSTILE_RETRY_AFTER = ("²", "99999999999999999999", "-1", "1e309", "")
+
+
+def test_hostile_retry_after_beside_good_receivers_loses_and_repeats_nothing(
+    engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    """H2: receivers answering 503 with hostile Retry-After values share the batch with good ones.
+    Every good delivery is delivered exactly once; the hostile ones are retried later (on the
+    schedule), and delivered once when their receiver recovers."""
+    now = utcnow()
+    good = ["/good-1", "/good-2"]
+    hostile = [f"/hostile-{i}" for i in range(len(HOSTILE_RETRY_AFTER))]
+    for path, value in zip(hostile, HOSTILE_RETRY_AFTER, strict=True):
+        refusals = [Reply(status=503, headers={"Retry-After": value})] * 5
+        receiver.reply(path, *refusals, Reply(status=200))
+    for path in good + hostile:
+        subscribe(engine, config, now, receiver.url(path))
+    publish_many(engine, [notice(f"n{i}", now) for i in range(5)], now)
+    first = _run(engine, config, now)
+    assert (first.created, first.delivered, first.retrying) == (35, 10, 25)
+    for path in good:
+        assert len({r.headers["webhook-id"] for r in receiver.at(path)}) == len(receiver.at(path)) == 5
+    d = DELIVERIES.c
+    with engine.connect() as conn:
+        waiting = conn.execute(select(d.next_attempt_at, d.last_status_code).where(d.status == "pending")).all()
+    assert len(waiting) == 25 and {w.last_status_code for w in waiting} == {503}
+    assert all(w.next_attempt_at > now for w in waiting)
+    later = now + timedelta(hours=25)  # past the longest Retry-After honoured (24 h)
+    second = _run(engine, config, later)
+    assert (second.delivered, second.retrying) == (25, 0)
+    assert _delivery_statuses(engine) == {"delivered": 35}
+    for path in good:
+        assert len(receiver.at(path)) == 5
+    for path in hostile:
+        ids = [r.headers["webhook-id"] for r in receiver.at(path)]
+        assert len(ids) == 10 and len(set(ids)) == 5  # each sent twice: the 503, then the retry

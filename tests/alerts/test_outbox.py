@@ -9,20 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select, update
 
-from alerts.config import AlertsConfig
+from alerts.config import AlertsConfig, Tuning
+from alerts.health import cancel_orphans
 from alerts.notices import NOTICES
-from alerts.outbox import (
-    DELIVERIES,
-    ORPHAN_WINDOW,
-    SUBSCRIPTIONS,
-    SUCCESS_WRITE_EVERY,
-    Lease,
-    cancel_orphans,
-    claim,
-    fan_out,
-    record,
-)
+from alerts.outbox import DELIVERIES, SUBSCRIPTIONS, Lease, claim, fan_out, record
 from alerts.policy import AttemptResult
+from alerts.statements import ATTEMPTS
 from alerts.subscriptions import update_subscription
 from tests.alerts.helpers import notice, publish_many, subscribe
 
@@ -169,11 +161,11 @@ def test_pending_rows_of_a_subscription_made_inactive_meanwhile_are_cancelled(
     with _write(engine) as conn:
         fan_out(conn, NOW)
         # As a racing delete leaves them: inactive, but their new rows still pending.
-        for sub, at in ((gone, NOW), (long_gone, NOW - ORPHAN_WINDOW - timedelta(minutes=1))):
+        for sub, at in ((gone, NOW), (long_gone, NOW - Tuning().orphan_window - timedelta(minutes=1))):
             inactive = {"active": False, "disabled_reason": "deleted", "disabled_at": at}
             conn.execute(update(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.id == sub).values(**inactive))
     with _write(engine) as conn:
-        assert cancel_orphans(conn, NOW + timedelta(seconds=5)) == 3
+        assert cancel_orphans(conn, NOW + timedelta(seconds=5), config) == 3
     d = DELIVERIES.c
     with engine.connect() as conn:
         rows = conn.execute(select(d.subscription_id, d.status, d.last_error)).all()
@@ -276,7 +268,7 @@ def test_claims_skip_deliveries_not_yet_due(engine: Engine, config: AlertsConfig
 
 
 def test_a_healthy_subscription_records_its_last_success_coarsely(engine: Engine, config: AlertsConfig) -> None:
-    """Successes rewrite the shared subscription row at most every SUCCESS_WRITE_EVERY; a failure,
+    """Successes rewrite the shared subscription row at most every `tuning.success_write_every`; a failure,
     and the success that ends it, are written at once."""
     sub = _backlog(engine, config, 5)
 
@@ -290,9 +282,38 @@ def test_a_healthy_subscription_records_its_last_success_coarsely(engine: Engine
 
     assert attempt(NOW, 200) == (NOW, None)
     assert attempt(NOW + timedelta(seconds=10), 200) == (NOW, None)
-    late = NOW + SUCCESS_WRITE_EVERY + timedelta(seconds=1)
+    late = NOW + config.tuning.success_write_every + timedelta(seconds=1)
     assert attempt(late, 200) == (late, None)
     failed = late + timedelta(seconds=1)
     assert attempt(failed, 500) == (late, failed)
     back = failed + timedelta(seconds=8)
     assert attempt(back, 200) == (back, None)
+
+
+def test_an_outcome_that_cannot_be_written_is_a_failed_attempt_and_the_others_are_written(
+    engine: Engine, config: AlertsConfig
+) -> None:
+    """Each member of a batch has its own error boundary: a status code no column can hold breaks
+    the batch's statements, so the outcomes are written one by one and that one becomes a failed
+    attempt saying why (retried on the schedule); the delivered ones are delivered."""
+    _backlog(engine, config, 3)
+    with _write(engine) as conn:
+        first, second, third = claim(conn, "w", NOW, 10, LEASE)
+        outcomes = [
+            (first, AttemptResult(200, 1.0)),
+            (second, AttemptResult(2**70, 1.0)),
+            (third, AttemptResult(204, 2.0)),
+        ]
+        recorded = record(conn, "w", NOW, outcomes, config, random.Random(0))
+    assert (recorded.delivered, recorded.retrying, recorded.dead) == (2, 1, 0)
+    d = DELIVERIES.c
+    with engine.connect() as conn:
+        rows = {r.id: r for r in conn.execute(select(d.id, d.status, d.attempts, d.last_error, d.next_attempt_at))}
+        attempts = conn.execute(select(ATTEMPTS.c.delivery_id, ATTEMPTS.c.error)).all()
+    assert (rows[first.id].status, rows[third.id].status) == ("delivered", "delivered")
+    broken = rows[second.id]
+    assert (broken.status, broken.attempts) == ("pending", 1)
+    assert broken.last_error is not None and "could not be recorded" in broken.last_error
+    assert broken.next_attempt_at == NOW + config.retry_schedule[0]
+    assert sorted(a.delivery_id for a in attempts) == sorted([first.id, second.id, third.id])
+    assert [a.error for a in attempts if a.delivery_id == second.id] == [broken.last_error]

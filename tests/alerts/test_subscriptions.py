@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
 
 from alerts.config import AlertsConfig
-from alerts.deliveries import list_deliveries, recover, retry_delivery, status_counts
-from alerts.errors import ConflictError, NotFoundError, SubscriptionError
+from alerts.errors import ConflictError, NotFoundError, SubscriptionError, UnsafeTargetError
+from alerts.health import cancel_orphans
 from alerts.outbox import SUBSCRIPTIONS, fan_out
+from alerts.outbox_reads import list_deliveries, recover, retry_delivery, status_counts
+from alerts.sending import run_deliveries
 from alerts.subscriptions import (
     SubscriptionSpec,
     create_subscription,
@@ -23,6 +27,7 @@ from alerts.subscriptions import (
     update_subscription,
 )
 from tests.alerts.helpers import notice, publish_many, subscribe
+from tests.alerts.receiver import Receiver
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 URL = "https://hooks.example.org/x"
@@ -178,3 +183,96 @@ def test_a_config_id_cannot_take_over_an_api_subscription(sqlite_engine: Engine,
     sub = subscribe(sqlite_engine, config, NOW, URL).subscription.id
     with pytest.raises(SubscriptionError, match="created through the API"), sqlite_engine.begin() as conn:
         sync_config_subscriptions(conn, config, [_spec(id=sub)], NOW)
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8080/hook", "http://LocalHost./x", "https://api.localhost/hook"])
+def test_loopback_names_are_refused_at_creation_unless_the_settings_open_them(sqlite_engine: Engine, url: str) -> None:
+    guarded = AlertsConfig(allow_private_setting="APP_ALLOW_PRIVATE", allow_cidrs_setting="APP_ALLOW_CIDRS")
+    with sqlite_engine.begin() as conn, pytest.raises(UnsafeTargetError) as refused:
+        create_subscription(conn, guarded, NOW, url=url)
+    assert refused.value.field == "url"
+    assert "names a loopback address" in str(refused.value) and "APP_ALLOW_PRIVATE=true" in str(refused.value)
+    for opened in (AlertsConfig(allow_private=True), AlertsConfig(allow_cidrs=("127.0.0.0/8", "::1/128"))):
+        with sqlite_engine.begin() as conn:
+            assert create_subscription(conn, opened, NOW, url=url).subscription.url == url
+
+
+def _resolver(table: dict[str, list[str]]) -> Callable[[str], list[str]]:
+    return lambda host: table.get(host, [])
+
+
+def test_a_name_that_resolves_only_to_refused_addresses_is_refused_at_creation(sqlite_engine: Engine) -> None:
+    resolve = _resolver({"intranet.example": ["10.0.0.5", "fd12::5"], "mixed.example": ["10.0.0.6", "93.184.216.34"]})
+    config = AlertsConfig(resolve=resolve, allow_cidrs_setting="APP_ALLOW_CIDRS")
+    with sqlite_engine.begin() as conn, pytest.raises(UnsafeTargetError) as refused:
+        create_subscription(conn, config, NOW, url="https://intranet.example/hook")
+    message = str(refused.value)
+    assert "intranet.example resolves only to refused addresses" in message and "private" in message
+    assert refused.value.field == "url"
+    with sqlite_engine.begin() as conn:
+        # One allowed address is enough (each connection is checked again); a name that does not
+        # resolve now is let through the same way.
+        for url in ("https://mixed.example/hook", "https://unknown.example/hook"):
+            assert create_subscription(conn, config, NOW, url=url).subscription.url == url
+        opened = AlertsConfig(resolve=resolve, allow_cidrs=("10.0.0.0/8", "fd00::/8"))
+        assert create_subscription(conn, opened, NOW, url="https://intranet.example/hook").subscription.active
+
+
+def test_a_config_subscription_whose_name_reaches_only_refused_addresses_is_refused_by_sync(
+    sqlite_engine: Engine,
+) -> None:
+    config = AlertsConfig(resolve=_resolver({"metadata.example": ["169.254.169.254"]}), allow_private=True)
+    with sqlite_engine.begin() as conn, pytest.raises(SubscriptionError) as refused:
+        sync_config_subscriptions(conn, config, [_spec(url="http://metadata.example/x")], NOW)
+    assert "subscription 'team'" in str(refused.value) and "cloud metadata" in str(refused.value)
+    assert refused.value.field == "url"
+
+
+@pytest.mark.parametrize("field", ["events", "tags", "subjects"])
+def test_patterns_are_capped_per_subscription(sqlite_engine: Engine, config: AlertsConfig, field: str) -> None:
+    with sqlite_engine.begin() as conn:
+        at_limit = create_subscription(conn, config, NOW, url=URL, **{field: [f"p{i}*" for i in range(100)]})
+        assert len(getattr(at_limit.subscription, field)) == 100
+        with pytest.raises(SubscriptionError) as refused:
+            create_subscription(conn, config, NOW, url=URL, **{field: [f"p{i}*" for i in range(101)]})
+    assert refused.value.field == field
+    assert str(refused.value) == f"{field} holds at most 100 entries (it has 101)"
+
+
+def test_a_subscription_removed_from_the_file_and_put_back_delivers_its_pending_once(
+    engine: Engine, config: AlertsConfig, receiver: Receiver
+) -> None:
+    """Removed from subscriptions.yaml, its pending deliveries are paused, not cancelled; put back
+    within the grace, every one is delivered, once."""
+    spec = _spec(url=receiver.url("/team"))
+    with engine.begin() as conn:
+        sync_config_subscriptions(conn, config, [spec], NOW)
+    publish_many(engine, [notice(f"n{i}", NOW) for i in range(4)], NOW)
+    with engine.begin() as conn:
+        assert fan_out(conn, NOW).deliveries == 4
+        assert sync_config_subscriptions(conn, config, [], NOW).deactivated == ("team",)
+    later = NOW + timedelta(minutes=30)
+    paused = asyncio.run(run_deliveries(engine, config, later, "w1"))
+    assert (paused.delivered, receiver.received) == (0, [])
+    with engine.connect() as conn:
+        assert status_counts(conn)["pending"] == 4
+    with engine.begin() as conn:
+        assert sync_config_subscriptions(conn, config, [spec], later).updated == ("team",)
+    resumed = asyncio.run(run_deliveries(engine, config, later, "w1"))
+    assert resumed.delivered == 4
+    ids = [r.headers["webhook-id"] for r in receiver.at("/team")]
+    assert len(ids) == len(set(ids)) == 4
+
+
+def test_paused_deliveries_are_cancelled_with_the_reason_after_the_grace(engine: Engine, config: AlertsConfig) -> None:
+    with engine.begin() as conn:
+        sync_config_subscriptions(conn, config, [_spec()], NOW)
+    publish_many(engine, [notice(f"n{i}", NOW) for i in range(2)], NOW)
+    with engine.begin() as conn:
+        fan_out(conn, NOW)
+        sync_config_subscriptions(conn, config, [], NOW)
+    with engine.begin() as conn:
+        assert cancel_orphans(conn, NOW + config.removed_grace - timedelta(seconds=1), config) == 0
+        assert cancel_orphans(conn, NOW + config.removed_grace, config) == 2
+        (cancelled, _) = list_deliveries(conn, status="cancelled")
+    assert cancelled.last_error == "subscription removed from the config file for more than 1 hour"

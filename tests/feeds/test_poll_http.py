@@ -341,7 +341,7 @@ def test_per_host_limit_and_concurrency(db: Engine, tmp_path: Path, server: Loca
 
 
 def test_a_poll_cycle_collects_only_its_own_garbage(db: Engine, settings: Settings, server: LocalServer) -> None:
-    """The heap that existed before the cycle is frozen while it runs (see alerts.gcscope)."""
+    """The heap that existed before the cycle is frozen while it runs (see alerts.gc_freeze)."""
     add_feeds(db, spec("f", server.route("/feed.xml", static(FEED))))
     frozen: list[int] = []
     poll_due(db, settings, NOW, progress=lambda _: frozen.append(gc.get_freeze_count()))

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import Engine, select
 
 from alerts.config import AlertsConfig
-from alerts.delivery import DeliveryStats, deliver_once
 from alerts.notices import NewNotice, publish
 from alerts.outbox import DELIVERIES
+from alerts.sending import DeliveryStats, deliver_once
 from alerts.subscriptions import create_subscription
 from tests.reliability.conftest import Receiver, wait_for
 

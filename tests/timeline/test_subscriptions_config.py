@@ -62,6 +62,19 @@ def test_a_good_file(tmp_path: Path) -> None:
             "subscriptions:\n  - id: ops\n    url: https://ops.example.com/hook\n",
             "subscriptions.yaml:2: subscriptions[0].secret_env: ",
         ),
+        (
+            "subscriptions:\n  - id: local\n    url: http://localhost:9/hook\n    format: slack\n",
+            "subscriptions.yaml:3: subscriptions[0].url: http://localhost:9/hook: localhost names a loopback address",
+        ),
+        (
+            "subscriptions:\n  - id: local\n    url: http://api.LOCALHOST./hook\n    format: slack\n",
+            "subscriptions.yaml:3: subscriptions[0].url: http://api.LOCALHOST./hook: api.localhost. names a loopback",
+        ),
+        (
+            "subscriptions:\n  - id: many\n    url: https://ops.example.com/hook\n    format: slack\n"
+            f"    events: [{', '.join(f'e{i}.*' for i in range(101))}]\n",
+            "subscriptions.yaml:5: subscriptions[0].events: events holds at most 100 entries (it has 101)",
+        ),
     ],
 )
 def test_problems_name_the_line_and_field(tmp_path: Path, text: str, expected: str) -> None:

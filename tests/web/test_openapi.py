@@ -23,8 +23,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from alerts.delivery import PingResult, send_test
 from alerts.policy import AttemptResult
+from alerts.sending import PingResult, send_test
 from alerts.signing import new_webhook_id
 from alerts.subscriptions import get_subscription
 from tests.conftest import _is_loopback

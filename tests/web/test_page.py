@@ -190,7 +190,7 @@ def test_the_long_timeline_shows_notices_failing_feeds_slips_and_capped_evidence
     html = client.get("/").text
     assert "51 milestones" in html
     # Slips, old to new, with their days.
-    assert "Moved: Q3 2026 → Q4 2026 <span class=\"days\">(+92 days)</span> → Q1 2027" in html
+    assert 'Moved: Q3 2026 → Q4 2026 <span class="days">(+92 days)</span> → Q1 2027' in html
     # Failing feeds, by name, with the error; the healthy one is not listed.
     assert "1 feed of 2 failing:" in html
     assert "<strong>A feed that answers 500</strong>" in html

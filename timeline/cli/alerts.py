@@ -1,5 +1,5 @@
 """`timeline subscriptions ...`, `timeline deliveries`, `timeline redeliver`: thin wrappers over
-`alerts.subscriptions`, `alerts.deliveries` and `alerts.delivery`, imported when a command runs."""
+`alerts.subscriptions`, `alerts.outbox_reads` and `alerts.sending`, imported when a command runs."""
 
 from __future__ import annotations
 
@@ -135,8 +135,8 @@ def test(subscription_id: str, json_output: JsonOption = False) -> None:
     """Send a signed test.ping now and show what the target answered."""
     import asyncio
 
-    from alerts.delivery import send_test
     from alerts.errors import AlertsError
+    from alerts.sending import send_test
 
     service = _service()
     try:
@@ -159,8 +159,8 @@ def deliveries(
     json_output: JsonOption = False,
 ) -> None:
     """The outbox: deliveries and their state."""
-    from alerts.deliveries import list_deliveries
     from alerts.errors import AlertsError
+    from alerts.outbox_reads import list_deliveries
 
     service = _service()
     try:
@@ -186,8 +186,8 @@ def deliveries(
 
 def redeliver(delivery_id: int) -> None:
     """Send a delivery again (same webhook-id), at the next delivery tick."""
-    from alerts.deliveries import retry_delivery
     from alerts.errors import AlertsError
+    from alerts.outbox_reads import retry_delivery
     from timeline.clock import utcnow
     from timeline.db import write_transaction
 

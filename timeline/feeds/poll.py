@@ -22,7 +22,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from alerts.gcscope import new_objects_only
+from alerts.gc_freeze import new_objects_only
 from timeline.feeds.decide import needs_parse
 from timeline.feeds.fetch import Fetcher
 from timeline.feeds.parse import Document, parse_document

@@ -1,7 +1,7 @@
 """Feed rows: applying the config (`sync_feeds`), claiming due feeds, saving a poll's state.
 
 Claims are safe with any number of workers: the due rows are picked as the outbox picks deliveries
-(`alerts.picking.picked`: `FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock of a
+(`alerts.claim_pick.picked`: `FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock of a
 `BEGIN IMMEDIATE` transaction on SQLite). A claim moves `next_poll_at` forward by `LEASE`
 and sets a fresh `claim_token`; the state is saved only `WHERE claim_token = <ours>`.
 """
@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, Table, bindparam, select, update
 
-from alerts.bulk import Columns, rows_params, rows_source
-from alerts.picking import picked
+from alerts.batch_rows import Columns, rows_params, rows_source
+from alerts.claim_pick import picked
 from alerts.reconcile import Plan, reconcile
 from alerts.sqltypes import json_strings, stored_text
 from timeline.config.feeds import FeedSpec, load_feeds
@@ -219,7 +219,7 @@ def claim_due(
     """Claim up to `limit` active feeds due at `now` (any of `feed_ids`, due or not, with `force`).
 
     Picked in the order of the due index alone (a tie-break by id would sort every due row), with
-    `alerts.picking.picked`, and updated by primary key.
+    `alerts.claim_pick.picked`, and updated by primary key.
     """
     token = uuid.uuid4().hex
     pick = select(FEEDS.c.id).where(FEEDS.c.active.is_(True))
@@ -300,7 +300,7 @@ _state_values = operator.attrgetter(*_STATE_COLUMNS)
 def _write_changes(conn: Connection, updates: Sequence[tuple[FeedRow, FeedState, bool]], now: datetime) -> int:
     """Write what changed of each feed's state, guarded by its claim token; the count written. Feeds
     that changed the same columns (a 304 moves the same three timestamps) share one statement: an
-    UPDATE from the batch sent as one table (`alerts.bulk.rows_source`)."""
+    UPDATE from the batch sent as one table (`alerts.batch_rows.rows_source`)."""
     groups: dict[tuple[str, ...], list[list[Any]]] = {}
     for feed, state, backlog_done in updates:
         names: list[str] = []

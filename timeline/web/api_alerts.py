@@ -1,5 +1,5 @@
-"""Subscriptions and deliveries: thin wrappers over `alerts.subscriptions`, `alerts.deliveries` and
-`alerts.delivery.send_test`. Secrets are shown only by creation and rotation."""
+"""Subscriptions and deliveries: thin wrappers over `alerts.subscriptions`, `alerts.outbox_reads` and
+`alerts.sending.send_test`. Secrets are shown only by creation and rotation."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import Engine
 
-from alerts import deliveries, subscriptions
+from alerts import outbox_reads, subscriptions
 from alerts.config import AlertsConfig
-from alerts.delivery import PingResult
+from alerts.sending import PingResult
 from timeline.clock import utcnow
 from timeline.db import advisory_lock, write_transaction
 from timeline.rules import iso
@@ -39,7 +39,7 @@ from timeline.web.schemas_alerts import (
     SubscriptionWithSecret,
 )
 
-#: Sends a signed `test.ping` to a subscription now: `alerts.delivery.send_test`, or a stand-in.
+#: Sends a signed `test.ping` to a subscription now: `alerts.sending.send_test`, or a stand-in.
 Pinger = Callable[[Engine, AlertsConfig, str], Awaitable[PingResult]]
 
 router = APIRouter(prefix="/api")
@@ -231,7 +231,7 @@ def recover(
 ) -> dict[str, Any]:
     start = date_bound(since, "since", end=False) or utcnow()
     with write_transaction(service.engine) as conn:
-        return {"queued": deliveries.recover(conn, subscription_id, start, utcnow())}
+        return {"queued": outbox_reads.recover(conn, subscription_id, start, utcnow())}
 
 
 @router.get(
@@ -255,14 +255,14 @@ def list_deliveries(
             raise ApiError(400, f"{cursor!r} is not a cursor; pass a `next_cursor` you were given", field="cursor")
         before_id = int(cursor)
     with service.engine.connect() as conn:
-        found = deliveries.list_deliveries(
+        found = outbox_reads.list_deliveries(
             conn, status=status, subscription_id=subscription, limit=limit + 1, before_id=before_id
         )
     items = [_view(d) for d in found[:limit]]
     return {"items": items, "next_cursor": str(items[-1]["id"]) if len(found) > limit else None}
 
 
-def _detail(detail: deliveries.DeliveryDetail) -> dict[str, Any]:
+def _detail(detail: outbox_reads.DeliveryDetail) -> dict[str, Any]:
     return _view(detail.delivery) | {"payload": detail.payload, "attempt_log": [_view(a) for a in detail.attempts]}
 
 
@@ -276,7 +276,7 @@ def _detail(detail: deliveries.DeliveryDetail) -> dict[str, Any]:
 )
 def get_delivery(service: ServiceDep, delivery_id: DeliveryId) -> dict[str, Any]:
     with service.engine.connect() as conn:
-        return _detail(deliveries.get_delivery(conn, delivery_id))
+        return _detail(outbox_reads.get_delivery(conn, delivery_id))
 
 
 @router.post(
@@ -289,4 +289,4 @@ def get_delivery(service: ServiceDep, delivery_id: DeliveryId) -> dict[str, Any]
 )
 def retry_delivery(service: ServiceDep, delivery_id: DeliveryId) -> dict[str, Any]:
     with write_transaction(service.engine) as conn:
-        return _view(deliveries.retry_delivery(conn, delivery_id, utcnow()))
+        return _view(outbox_reads.retry_delivery(conn, delivery_id, utcnow()))

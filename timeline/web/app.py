@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from alerts.delivery import send_test
+from alerts.sending import send_test
 from timeline import __version__
 from timeline.logs import request_id
 from timeline.metrics import Metrics
@@ -121,7 +121,7 @@ def create_app(
 ) -> FastAPI:
     """The app serving `service` (built from `settings` when not given). `scheduler`, when given, is
     checked by /readyz; `metrics` is the registry /metrics exposes (a fresh one when not given);
-    `send_ping` sends subscription test pings (`alerts.delivery.send_test` unless replaced)."""
+    `send_ping` sends subscription test pings (`alerts.sending.send_test` unless replaced)."""
     service = service or Service(settings)
     metrics = metrics or service.metrics
     metrics.watch(service.engine)

@@ -6,7 +6,7 @@ import gc
 import threading
 import weakref
 
-from alerts.gcscope import new_objects_only
+from alerts.gc_freeze import new_objects_only
 
 
 def test_older_objects_are_set_aside_inside_and_given_back_after() -> None:

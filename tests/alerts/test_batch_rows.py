@@ -1,4 +1,4 @@
-"""Batch inserts (`alerts.bulk`) on SQLite and PostgreSQL: one statement, values stored exactly."""
+"""Batch inserts (`alerts.batch_rows`) on SQLite and PostgreSQL: one statement, values stored exactly."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from sqlalchemy import (
     select,
 )
 
-from alerts.bulk import insert_returning, insert_rows
+from alerts.batch_rows import insert_returning, insert_rows
 from alerts.sqltypes import UTCDateTime
 
 NOW = datetime(2026, 3, 1, 9, 30, 15, 123_457, tzinfo=UTC)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Row, func, select, update
 
 from alerts.errors import ConflictError, NotFoundError, SubscriptionError
 from alerts.notices import NOTICES
-from alerts.outbox import ATTEMPTS, DELIVERIES, STATUSES
+from alerts.statements import ATTEMPTS, DELIVERIES, STATUSES
 from alerts.subscriptions import get_subscription
 
 RESENDABLE = ("dead", "cancelled")
