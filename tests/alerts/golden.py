@@ -63,6 +63,14 @@ FEED = FeedRow(
 )
 
 
+DISABLED = {  # as alerts.health.disable writes it
+    "subscription_id": "ops-slack",
+    "host": "hooks.slack.com",
+    "reason": "failing without a success since 2026-11-28T09:00:00+00:00",
+    "title": "Webhook ops-slack disabled",
+}
+
+
 def _stage(m: MilestoneDef, notice_type: str, now: datetime) -> NewNotice:
     stage = next(s for s in rules.stages(m) if s.type == notice_type)
     return rules.stage_notice(m, stage, now, BASE_URL)
@@ -99,12 +107,7 @@ def notices() -> dict[str, NewNotice]:
             "subscription.disabled",
             "subscription.disabled:ops:1",
             NOW,
-            {
-                "subscription_id": "ops-slack",
-                "host": "hooks.slack.com",
-                "reason": "failing without a success since 2026-11-28T09:00:00+00:00",
-                "title": "Webhook ops-slack disabled",
-            },
+            DISABLED | {"message": own_message("subscription.disabled", DISABLED).as_dict()},
         ),
     ]
     found = {n.type: n for n in made}

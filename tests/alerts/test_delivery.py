@@ -446,6 +446,8 @@ def test_410_disables_the_subscription_and_says_so(
     data = json.loads(told.body)
     assert data["type"] == "subscription.disabled"
     assert data["data"]["subscription_id"] == gone and data["data"]["host"] == "127.0.0.1"
+    assert data["data"]["message"]["headline"] == f"Webhook {gone} disabled"
+    assert data["data"]["message"]["text"].startswith("Deliveries to 127.0.0.1 have stopped: ")
     publish_many(sqlite_engine, [notice("b", now)], now)
     _run(sqlite_engine, config, now)
     assert len(receiver.at("/gone")) == 1
