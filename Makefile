@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ test: lint pytest
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
+
+# Mutation testing of the pure decision modules, each against its own tests (minutes; not part of
+# `make test`). Figures and the surviving mutants judged equivalent: docs/mutation.md.
+mutation: $(DEV_STAMP)
+	$(BIN)/python scripts/mutation.py
 
 clean:
 	rm -rf $(VENV) var config/var build *.egg-info

@@ -78,7 +78,8 @@ class DeliveryLoop:
         self.stats = DeliveryStats()
         # What this worker holds (claimed, not yet recorded or released), and per subscription the
         # queue of those not sent yet and the count of its senders: one task per sender, not per
-        # request (a task, its callback and a semaphore's wake-up per request cost ~10 % of the loop).
+        # request (a task, its callback and a semaphore's wake-up per request cost more than the request's
+        # own bookkeeping: docs/design.md#outcomes-recorded-in-batches-a-few-senders-per-subscription).
         self.holding: dict[int, Claimed] = {}
         self.queues: dict[str, deque[Claimed]] = {}
         self.senders: Counter[str] = Counter()
@@ -110,10 +111,11 @@ class DeliveryLoop:
     async def _db(self, work: Callable[[Connection], _T]) -> _T:
         """`work(conn)` in a write transaction. On SQLite it runs at once, on the loop, when the write
         lock is free: a batch takes a few milliseconds, and handing it to a thread costs more than
-        that (the two threads trade the GIL back and forth: ~40 us per delivery, a fifth of the
-        whole). When another connection holds the lock, and always on PostgreSQL (whose calls wait on
-        the network), it runs in a thread, so requests in flight never wait behind a lock. `work`
-        must change nothing but the database: a try that met a held lock is run again."""
+        that (the two threads trade the GIL back and forth, about once per delivery: see
+        docs/design.md#sqlite-work-on-the-event-loop-when-the-lock-is-free). When another connection
+        holds the lock, and always on PostgreSQL (whose calls wait on the network), it runs in a
+        thread, so requests in flight never wait behind a lock. `work` must change nothing but the
+        database: a try that met a held lock is run again."""
         if self.inline is not None:
             try:
                 with self.inline.begin() as conn:

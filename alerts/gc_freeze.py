@@ -17,8 +17,8 @@ def new_objects_only() -> Iterator[None]:
 
     A poll cycle allocates a dozen containers per feed, a delivery pass as many per request; each
     full collection they trigger would walk the whole heap of the process again (modules,
-    SQLAlchemy's and aiohttp's structures): measured, about a seventh of a 10,000-feed cycle's CPU
-    and a fifth of a delivery pass's. `gc.freeze()` sets the older objects aside. On the
+    SQLAlchemy's and aiohttp's structures; see
+    docs/design.md#the-old-heap-frozen-during-passes-and-cycles). `gc.freeze()` sets the older objects aside. On the
     way out of the last caller (callers in several threads nest) `gc.unfreeze()` gives them back, so
     cycles among them are collected as before. Nothing else in this program freezes the heap.
 

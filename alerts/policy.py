@@ -51,7 +51,8 @@ def wants(filters: Filters, notice_type: str, tags: Sequence[str], subjects: Seq
 class AttemptResult(NamedTuple):
     """What one attempt came to. `status_code` is None when no answer came (`error` says why);
     `permanent`: retrying cannot help (see `alerts.channels`).
-    (A named tuple: one is made per request, at half the cost of a frozen dataclass.)"""
+    (A named tuple: one is made per request, cheaper than a frozen dataclass: see
+    docs/design.md#per-request-objects-built-once.)"""
 
     status_code: int | None
     latency_ms: float

@@ -166,7 +166,8 @@ HEALTH = (
 
 class Claimed(NamedTuple):
     """A delivery leased to this worker, with all it takes to send it. (A named tuple: one is made
-    per delivery, at half the cost of a frozen dataclass.) `payload_json` is the notice's payload as
+    per delivery, cheaper than a frozen dataclass: see
+    docs/design.md#per-request-objects-built-once.) `payload_json` is the notice's payload as
     stored: the body of a `standard` delivery as it is (see `alerts.formats.body`)."""
 
     id: int

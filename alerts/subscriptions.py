@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Row, insert, select, update
 from alerts.config import AlertsConfig
 from alerts.errors import ConflictError, NotFoundError, SubscriptionError
 from alerts.health import REMOVED_FROM_CONFIG, cancel_pending
+from alerts.reconcile import reconcile
 from alerts.signing import check_secret, new_secret
 from alerts.statements import SUBSCRIPTIONS
 from alerts.subscription_fields import check_reachable, validate
@@ -259,38 +260,38 @@ def sync_config_subscriptions(
     if len(wanted) != len(specs):
         raise SubscriptionError("two subscriptions share an id", field="id")
     s = SUBSCRIPTIONS.c
-    existing = {
+    stored = {
         row.id: row
         for row in conn.execute(select(SUBSCRIPTIONS).where(s.id.in_(sorted(wanted)) | (s.origin == "config")))
     }
-    created, updated, deactivated = [], [], []
-    for sub_id, fields in wanted.items():
-        row = existing.get(sub_id)
-        if row is None or row.url != fields["url"]:
-            _check_config_target(sub_id, fields["url"], config)
-        if row is None:
-            conn.execute(
-                insert(SUBSCRIPTIONS).values(
-                    id=sub_id, origin="config", active=True, created_at=now, updated_at=now, **fields
-                )
+    taken = [sub_id for sub_id in wanted if sub_id in stored and stored[sub_id].origin != "config"]
+    if taken:
+        raise SubscriptionError(f"subscription {taken[0]!r} already exists, created through the API", field="id")
+    plan = reconcile(
+        wanted,
+        stored,
+        changes=lambda row, fields: _config_changes(row, fields, now, config.rotation_overlap),
+        retirable=lambda row: row.origin == "config" and bool(row.active),
+    )
+    for sub_id, url in [(i, f["url"]) for i, f in plan.add.items()] + [
+        (i, c["url"]) for i, c in plan.change.items() if "url" in c
+    ]:
+        _check_config_target(sub_id, url, config)
+    for sub_id, fields in plan.add.items():
+        conn.execute(
+            insert(SUBSCRIPTIONS).values(
+                id=sub_id, origin="config", active=True, created_at=now, updated_at=now, **fields
             )
-            created.append(sub_id)
-            continue
-        if row.origin != "config":
-            raise SubscriptionError(f"subscription {sub_id!r} already exists, created through the API", field="id")
-        changes = _config_changes(row, fields, now, config.rotation_overlap)
-        if changes:
-            conn.execute(update(SUBSCRIPTIONS).where(s.id == sub_id).values(updated_at=now, **changes))
-            updated.append(sub_id)
-    for sub_id, row in existing.items():
-        if row.origin == "config" and sub_id not in wanted and row.active:
-            conn.execute(
-                update(SUBSCRIPTIONS)
-                .where(s.id == sub_id)
-                .values(active=False, disabled_reason=REMOVED_FROM_CONFIG, disabled_at=now, updated_at=now)
-            )
-            deactivated.append(sub_id)
-    return SyncResult(tuple(created), tuple(updated), tuple(deactivated))
+        )
+    for sub_id, changes in plan.change.items():
+        conn.execute(update(SUBSCRIPTIONS).where(s.id == sub_id).values(updated_at=now, **changes))
+    if plan.retire:
+        conn.execute(
+            update(SUBSCRIPTIONS)
+            .where(s.id.in_(plan.retire))
+            .values(active=False, disabled_reason=REMOVED_FROM_CONFIG, disabled_at=now, updated_at=now)
+        )
+    return SyncResult(tuple(plan.add), tuple(plan.change), plan.retire)
 
 
 def _check_config_target(subscription_id: str, url: str, config: AlertsConfig) -> None:

@@ -18,12 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import SQLModel
 
 import timeline.tables  # noqa: F401  (every table in SQLModel.metadata)
 from timeline.db import make_engine, upgrade
 
+# `make mutation` runs each test once per mutant: its property tests draw fewer examples (their
+# `@example` cases always run), so a run takes minutes, not an hour.
+hypothesis_settings.register_profile("mutation", max_examples=15, deadline=None)
+if os.environ.get("TIMELINE_HYPOTHESIS_PROFILE"):
+    hypothesis_settings.load_profile(os.environ["TIMELINE_HYPOTHESIS_PROFILE"])
 PG_ADMIN_URL = os.environ.get("TIMELINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parent.parent

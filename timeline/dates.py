@@ -87,14 +87,16 @@ def zone(name: str) -> ZoneInfo:
 
 
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    """The first instant of `day` in `tz`, as UTC (a day starting in a DST gap starts at the gap's end)."""
+    """The first instant of `day` in `tz`, as UTC.
+
+    A midnight that happens twice (clocks set back to it) starts the day at its first occurrence
+    (fold=0). A midnight the clocks jump over (America/Havana on 2026-03-08: 00:00 becomes 01:00)
+    starts the day at the end of the jump, 01:00 there: read with fold=0, a wall time in a gap
+    takes the offset from before the jump, which puts a midnight where the jump begins exactly at
+    the instant of the jump (every zone whose clocks jump over midnight jumps from midnight).
+    """
     naive = datetime(day.year, day.month, day.day)  # noqa: DTZ001 (a wall time, given its zone below)
-    local = naive.replace(tzinfo=tz)
-    # A non-existent local time round-trips to a different wall time; then the day starts at the shift.
-    back = local.astimezone(UTC).astimezone(tz)
-    if back.replace(tzinfo=None) != naive:
-        local = naive.replace(tzinfo=tz, fold=1)
-    return local.astimezone(UTC)
+    return naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
 
 
 def _add_months(day: date, months: int) -> date:
@@ -126,7 +128,6 @@ def parse_window(value: str | int | date | datetime, timezone: str = "UTC") -> W
         raise ValueError(f"{text!r} is out of range; years {FIRST_YEAR} to {LAST_YEAR} are accepted")
     if m := _YEAR.match(text):
         year = int(m[1])
-        _checked_date(year, 1, 1, text)
         return _period(date(year, 1, 1), 12, 0, Precision.YEAR, text, timezone)
     if m := _HALF.match(text):
         year, half = int(m[1]), int(m[2])
@@ -199,9 +200,15 @@ def span(starts: str | int | date | datetime, ends: str | int | date | datetime,
 
 
 def span_of(opens: Window, closes: Window) -> Schedule:
-    """The span from two parsed windows; ValueError when it ends before it starts."""
-    if closes.start < opens.start or closes.end <= opens.start:
+    """The span from two parsed windows; ValueError when it ends before it starts, or when the end
+    window begins before the start window (`2025-06` to `2025`: an end that reaches back past the start)."""
+    if closes.end <= opens.start:
         raise ValueError(f"ends {closes.text!r} is before starts {opens.text!r}; a span must end after it starts")
+    if closes.start < opens.start:
+        raise ValueError(
+            f"ends {closes.text!r} begins before starts {opens.text!r}; give an end that begins at or after"
+            f" the start, like {opens.text!r} or later"
+        )
     return Schedule(opens, closes)
 
 

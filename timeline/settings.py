@@ -119,6 +119,9 @@ class Settings(BaseSettings):
         description="Waits between delivery attempts",
     )
     disable_after: Duration = Field(timedelta(days=5), description="Failing this long disables a subscription")
+    proposals_git_commit: bool = Field(
+        False, description="Commit milestones.yaml with git when a proposal is accepted (config folder a git work tree)"
+    )
     delivery_lease: Duration | None = Field(
         None, description="How long a claimed delivery stays a worker's (>= 2 timeouts); default from the timeout"
     )

@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 import alerts.models
 import timeline.feeds.models
 import timeline.models
+import timeline.proposals.models
 
-MODEL_MODULES = (alerts.models, timeline.models, timeline.feeds.models)
+MODEL_MODULES = (alerts.models, timeline.models, timeline.feeds.models, timeline.proposals.models)
 metadata = SQLModel.metadata

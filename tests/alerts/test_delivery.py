@@ -76,22 +76,22 @@ def test_a_delivery_pass_collects_only_its_own_garbage(
 
 
 def test_a_burst_goes_out_from_its_first_fan_out_batch(
-    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+    engine: Engine, config: AlertsConfig, receiver: Receiver
 ) -> None:
     """Notices are fanned out a batch at a time, the next batch only when the claims run short:
     the first requests are on their way before the last notices are fanned out."""
     config = dataclasses.replace(config, tuning=Tuning(fan_out_batch=5))
     now = utcnow()
-    subscribe(sqlite_engine, config, now, receiver.url())
-    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(100)], now)
+    subscribe(engine, config, now, receiver.url())
+    publish_many(engine, [notice(f"n{i}", now) for i in range(100)], now)
     waiting: list[int] = []
 
     def count_waiting(_: object) -> None:
-        with sqlite_engine.connect() as conn:
+        with engine.connect() as conn:
             waiting.append(conn.execute(select(func.count()).where(NOTICES.c.fanned_out_at.is_(None))).scalar_one())
 
     receiver.on_request = count_waiting
-    stats = _run(sqlite_engine, config, now)
+    stats = _run(engine, config, now)
     assert (stats.notices, stats.created, stats.delivered) == (100, 100, 100)
     assert len({r.headers["webhook-id"] for r in receiver.received}) == 100
     assert waiting[0] > 0
@@ -99,99 +99,99 @@ def test_a_burst_goes_out_from_its_first_fan_out_batch(
 
 @pytest.mark.parametrize(("notices", "max_in_flight"), [(20, 200), (60, 10)])
 def test_new_deliveries_are_leased_in_the_fan_out_that_makes_them(
-    sqlite_engine: Engine, receiver: Receiver, notices: int, max_in_flight: int
+    engine: Engine, receiver: Receiver, notices: int, max_in_flight: int
 ) -> None:
     """The fan-out leases what it creates, and makes no more than the worker has room for (a
     burst larger than the room included): each is sent once."""
     config = AlertsConfig(allow_private=True, timeout=timedelta(seconds=3), batch_size=10, max_in_flight=max_in_flight)
     now = utcnow()
-    subscribe(sqlite_engine, config, now, receiver.url(), concurrency=50)
-    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(notices)], now)
-    stats = _run(sqlite_engine, config, now)
+    subscribe(engine, config, now, receiver.url(), concurrency=50)
+    publish_many(engine, [notice(f"n{i}", now) for i in range(notices)], now)
+    stats = _run(engine, config, now)
     assert (stats.created, stats.claimed, stats.delivered) == (notices, notices, notices)
     assert len({r.headers["webhook-id"] for r in receiver.received}) == len(receiver.received) == notices
 
 
-def test_deliveries_already_due_go_before_new_notices(sqlite_engine: Engine, receiver: Receiver) -> None:
+def test_deliveries_already_due_go_before_new_notices(engine: Engine, receiver: Receiver) -> None:
     one_at_a_time = AlertsConfig(allow_private=True, timeout=timedelta(seconds=3), batch_size=1, max_in_flight=1)
     now = utcnow()
-    subscribe(sqlite_engine, one_at_a_time, now, receiver.url())
-    publish_many(sqlite_engine, [notice("older", now)], now)
-    with sqlite_engine.begin() as conn:
+    subscribe(engine, one_at_a_time, now, receiver.url())
+    publish_many(engine, [notice("older", now)], now)
+    with engine.begin() as conn:
         fan_out(conn, now)
-    publish_many(sqlite_engine, [notice("newer", now)], now)
-    assert _run(sqlite_engine, one_at_a_time, now).delivered == 2
+    publish_many(engine, [notice("newer", now)], now)
+    assert _run(engine, one_at_a_time, now).delivered == 2
     titles = [json.loads(r.body)["data"]["title"] for r in receiver.received]
     assert titles == ["Notice older: café", "Notice newer: café"]
 
 
 @pytest.mark.parametrize(("held", "leased"), [(0, 1), (2, 0)])
 def test_a_fan_out_leases_within_the_subscriptions_cap(
-    sqlite_engine: Engine, config: AlertsConfig, held: int, leased: int
+    engine: Engine, config: AlertsConfig, held: int, leased: int
 ) -> None:
     """A 30 s lease and a 3 s timeout allow 2 rounds of a subscription's concurrency (2 here): a cap
     of 4, less what the worker holds already and what the claim before the fan-out took (3)."""
     now = utcnow()
-    sub = subscribe(sqlite_engine, config, now, "https://hooks.example.org/x", concurrency=2).subscription.id
-    publish_many(sqlite_engine, [notice(f"due-already-{i}", now) for i in range(3)], now)
-    with sqlite_engine.begin() as conn:
+    sub = subscribe(engine, config, now, "https://hooks.example.org/x", concurrency=2).subscription.id
+    publish_many(engine, [notice(f"due-already-{i}", now) for i in range(3)], now)
+    with engine.begin() as conn:
         fan_out(conn, now)
-    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(20)], now)
-    work = DeliveryLoop(sqlite_engine, config, now, "w1", Channels(config), random.Random(0))
+    publish_many(engine, [notice(f"n{i}", now) for i in range(20)], now)
+    work = DeliveryLoop(engine, config, now, "w1", Channels(config), random.Random(0))
     work.held[sub] = held
     taken = asyncio.run(work._claim(10, set(), reclaim=True))
     assert len(taken) == 3 + leased
     # The fan-out took as many notices as the claim left room for (7 of the 20).
-    assert _delivery_statuses(sqlite_engine) == {"in_flight": 3 + leased, "pending": 7 - leased}
+    assert _delivery_statuses(engine) == {"in_flight": 3 + leased, "pending": 7 - leased}
 
 
-def test_notices_nobody_wants_do_not_end_the_pass_early(sqlite_engine: Engine, receiver: Receiver) -> None:
+def test_notices_nobody_wants_do_not_end_the_pass_early(engine: Engine, receiver: Receiver) -> None:
     """A fan-out batch that makes no delivery still means more notices may wait."""
     config = AlertsConfig(allow_private=True, timeout=timedelta(seconds=3), batch_size=5)
     now = utcnow()
-    subscribe(sqlite_engine, config, now, receiver.url(), events=["milestone.due"])
-    publish_many(sqlite_engine, [notice(f"x{i}", now, "feed.item_matched") for i in range(12)], now)
-    publish_many(sqlite_engine, [notice("wanted", now)], now)
-    stats = _run(sqlite_engine, config, now)
+    subscribe(engine, config, now, receiver.url(), events=["milestone.due"])
+    publish_many(engine, [notice(f"x{i}", now, "feed.item_matched") for i in range(12)], now)
+    publish_many(engine, [notice("wanted", now)], now)
+    stats = _run(engine, config, now)
     assert (stats.notices, stats.delivered) == (13, 1)
 
 
-def test_the_leases_of_deliveries_still_waiting_are_renewed(sqlite_engine: Engine, receiver: Receiver) -> None:
+def test_the_leases_of_deliveries_still_waiting_are_renewed(engine: Engine, receiver: Receiver) -> None:
     """A queue behind a slow receiver can outlast the lease it was claimed with (12 requests of
     0.25 s, one at a time, against a 2 s lease): while the worker lives it renews what it holds,
     so no lease runs out and no other worker could take a delivery over and send it again."""
     quick = AlertsConfig(allow_private=True, timeout=timedelta(seconds=1), lease=timedelta(seconds=2))
     receiver.reply("/hook", Reply(delay=0.25))
     now = utcnow()
-    subscribe(sqlite_engine, quick, now, receiver.url(), concurrency=1)
-    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(12)], now)
+    subscribe(engine, quick, now, receiver.url(), concurrency=1)
+    publish_many(engine, [notice(f"n{i}", now) for i in range(12)], now)
     expired: list[int] = []
 
     def count_expired(_: object) -> None:
         d = DELIVERIES.c
-        with sqlite_engine.connect() as conn:
+        with engine.connect() as conn:
             query = select(func.count()).where(d.status == "in_flight", d.lease_until <= utcnow())
             expired.append(conn.execute(query).scalar_one())
 
     receiver.on_request = count_expired
-    assert _run(sqlite_engine, quick, now).delivered == 12
+    assert _run(engine, quick, now).delivered == 12
     assert len(expired) == 12 and max(expired) == 0
 
 
-def test_stopping_finishes_what_is_in_flight_and_releases_the_queue(sqlite_engine: Engine, receiver: Receiver) -> None:
+def test_stopping_finishes_what_is_in_flight_and_releases_the_queue(engine: Engine, receiver: Receiver) -> None:
     """A stop during a pass: the request in flight is answered and recorded; the ones queued behind
     it (concurrency 1) are not started, and go back pending for any worker to take at once."""
     config = AlertsConfig(allow_private=True, timeout=timedelta(seconds=3))
     receiver.reply("/hook", Reply(delay=0.2))
     now = utcnow()
-    subscribe(sqlite_engine, config, now, receiver.url(), concurrency=1)
-    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(3)], now)
+    subscribe(engine, config, now, receiver.url(), concurrency=1)
+    publish_many(engine, [notice(f"n{i}", now) for i in range(3)], now)
     stop = threading.Event()
     receiver.on_request = lambda _: stop.set()
-    stats = asyncio.run(run_deliveries(sqlite_engine, config, now, "w1", stop=stop))
+    stats = asyncio.run(run_deliveries(engine, config, now, "w1", stop=stop))
     assert (stats.claimed, stats.delivered, len(receiver.received)) == (3, 1, 1)
-    assert _delivery_statuses(sqlite_engine) == {"delivered": 1, "pending": 2}
-    with sqlite_engine.connect() as conn:
+    assert _delivery_statuses(engine) == {"delivered": 1, "pending": 2}
+    with engine.connect() as conn:
         released = conn.execute(select(DELIVERIES).where(DELIVERIES.c.status == "pending")).all()
     assert {(d.attempts, d.claimed_by, d.next_attempt_at <= utcnow()) for d in released} == {(0, None, True)}
 
@@ -213,21 +213,21 @@ def test_a_nul_in_what_a_receiver_answers_is_stored_as_a_replacement(
 
 
 def test_a_delivery_this_worker_holds_is_not_queued_again_when_a_claim_takes_it_back(
-    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+    engine: Engine, config: AlertsConfig, receiver: Receiver
 ) -> None:
     """If a worker's own lease runs out while it holds a delivery (its database stalled past a
     renewal), a claim of expired leases takes the row back for it: the delivery is already queued
     or in flight and is sent and recorded once."""
     receiver.reply("/hook", Reply(delay=0.3))
     now = utcnow()
-    sub = subscribe(sqlite_engine, config, now, receiver.url(), concurrency=1).subscription.id
-    publish_many(sqlite_engine, [notice("a", now)], now)
+    sub = subscribe(engine, config, now, receiver.url(), concurrency=1).subscription.id
+    publish_many(engine, [notice("a", now)], now)
 
     async def scenario() -> DeliveryStats:
         async with Channels(config) as sender:
-            work = DeliveryLoop(sqlite_engine, config, now, "w1", sender, random.Random(0))
+            work = DeliveryLoop(engine, config, now, "w1", sender, random.Random(0))
             assert await work._claim_more(10) == 1
-            with sqlite_engine.begin() as conn:
+            with engine.begin() as conn:
                 conn.execute(update(DELIVERIES).values(lease_until=now - timedelta(seconds=1)))
             work.next_reclaim = 0.0
             assert await work._claim_more(10) == 1
@@ -236,19 +236,19 @@ def test_a_delivery_this_worker_holds_is_not_queued_again_when_a_claim_takes_it_
 
     stats = asyncio.run(scenario())
     assert (stats.claimed, stats.delivered, len(receiver.received)) == (1, 1, 1)
-    assert _delivery_statuses(sqlite_engine) == {"delivered": 1}
+    assert _delivery_statuses(engine) == {"delivered": 1}
 
 
-def test_a_queued_delivery_is_signed_when_it_leaves(sqlite_engine: Engine, receiver: Receiver) -> None:
+def test_a_queued_delivery_is_signed_when_it_leaves(engine: Engine, receiver: Receiver) -> None:
     """Behind a slow receiver a queue can wait minutes, and receivers refuse a stale timestamp:
     the second of two requests sent one at a time (each answered after a second) carries the
     moment it left, not the moment both were claimed."""
     config = AlertsConfig(allow_private=True, timeout=timedelta(seconds=5))
     receiver.reply("/hook", Reply(delay=1.05))
     now = utcnow()
-    sub = subscribe(sqlite_engine, config, now, receiver.url(), concurrency=1)
-    publish_many(sqlite_engine, [notice("a", now), notice("b", now)], now)
-    assert _run(sqlite_engine, config, now).delivered == 2
+    sub = subscribe(engine, config, now, receiver.url(), concurrency=1)
+    publish_many(engine, [notice("a", now), notice("b", now)], now)
+    assert _run(engine, config, now).delivered == 2
     first, second = (int(r.headers["webhook-timestamp"]) for r in receiver.received)
     assert second >= first + 1
     for got in receiver.received:
@@ -271,35 +271,35 @@ class _BrokenChannel:
         raise RuntimeError("a bug in the sender")
 
 
-def test_a_sender_that_breaks_fails_the_pass(sqlite_engine: Engine, config: AlertsConfig) -> None:
+def test_a_sender_that_breaks_fails_the_pass(engine: Engine, config: AlertsConfig) -> None:
     """A failed attempt is a result; an exception out of a sender is a bug, and the pass raises it
     instead of waiting for an outcome that will never come. The delivery stays leased (its lease
     brings it back)."""
     now = utcnow()
-    subscribe(sqlite_engine, config, now, "https://hooks.example.org/x")
-    publish_many(sqlite_engine, [notice("a", now)], now)
+    subscribe(engine, config, now, "https://hooks.example.org/x")
+    publish_many(engine, [notice("a", now)], now)
 
     async def broken_pass() -> None:
         async with Channels(config, {"standard": _BrokenChannel}) as channels:
-            await run_deliveries(sqlite_engine, config, now, "w1", channels=channels)
+            await run_deliveries(engine, config, now, "w1", channels=channels)
 
     with pytest.raises(RuntimeError, match="a bug in the sender"):
         asyncio.run(broken_pass())
-    assert _delivery_statuses(sqlite_engine) == {"in_flight": 1}
+    assert _delivery_statuses(engine) == {"in_flight": 1}
 
 
 def test_a_pass_cancels_what_a_racing_fan_out_left_for_an_inactive_subscription(
-    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+    engine: Engine, config: AlertsConfig, receiver: Receiver
 ) -> None:
     now = utcnow()
-    gone = subscribe(sqlite_engine, config, now, receiver.url("/gone")).subscription.id
-    publish_many(sqlite_engine, [notice("a", now)], now)
-    with sqlite_engine.begin() as conn:
+    gone = subscribe(engine, config, now, receiver.url("/gone")).subscription.id
+    publish_many(engine, [notice("a", now)], now)
+    with engine.begin() as conn:
         fan_out(conn, now)
         inactive = {"active": False, "disabled_reason": "deleted", "disabled_at": now}
         conn.execute(update(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.id == gone).values(**inactive))
-    _run(sqlite_engine, config, now)
-    assert _delivery_statuses(sqlite_engine) == {"cancelled": 1}
+    _run(engine, config, now)
+    assert _delivery_statuses(engine) == {"cancelled": 1}
     assert receiver.at("/gone") == []
 
 
@@ -323,13 +323,13 @@ def test_a_payload_stored_in_another_json_layout_is_sent_as_stored(
 
 
 def test_slack_and_discord_get_their_own_bodies(
-    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+    engine: Engine, config: AlertsConfig, receiver: Receiver
 ) -> None:
     now = utcnow()
-    subscribe(sqlite_engine, config, now, receiver.url("/slack"), format="slack")
-    subscribe(sqlite_engine, config, now, receiver.url("/discord"), format="discord")
-    publish_many(sqlite_engine, [notice("a", now)], now)
-    _run(sqlite_engine, config, now)
+    subscribe(engine, config, now, receiver.url("/slack"), format="slack")
+    subscribe(engine, config, now, receiver.url("/discord"), format="discord")
+    publish_many(engine, [notice("a", now)], now)
+    _run(engine, config, now)
     slack = json.loads(receiver.at("/slack")[0].body)
     discord = json.loads(receiver.at("/discord")[0].body)
     assert slack["text"] == "Notice a: café"
@@ -339,21 +339,21 @@ def test_slack_and_discord_get_their_own_bodies(
 
 
 def test_after_a_rotation_both_secrets_sign_for_24_hours(
-    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+    engine: Engine, config: AlertsConfig, receiver: Receiver
 ) -> None:
     start = utcnow()
-    sub = subscribe(sqlite_engine, config, start, receiver.url())
-    with sqlite_engine.begin() as conn:
+    sub = subscribe(engine, config, start, receiver.url())
+    with engine.begin() as conn:
         rotated = rotate_secret(conn, config, sub.subscription.id, start)
-    publish_many(sqlite_engine, [notice("a", start)], start)
-    _run(sqlite_engine, config, start)
+    publish_many(engine, [notice("a", start)], start)
+    _run(engine, config, start)
     first = receiver.received[-1]
     assert len(first.headers["webhook-signature"].split(" ")) == 2
     Webhook(sub.secret).verify(first.body, first.headers)
     Webhook(rotated.secret).verify(first.body, first.headers)
     with freeze_time(start + timedelta(hours=24, seconds=1), real_asyncio=True):
-        publish_many(sqlite_engine, [notice("b", utcnow())], utcnow())
-        _run(sqlite_engine, config)
+        publish_many(engine, [notice("b", utcnow())], utcnow())
+        _run(engine, config)
         second = receiver.received[-1]
         assert len(second.headers["webhook-signature"].split(" ")) == 1
         Webhook(rotated.secret).verify(second.body, second.headers)
@@ -365,25 +365,25 @@ def _delivery(engine: Engine):  # type: ignore[no-untyped-def]
 
 
 def test_the_retry_schedule_then_dead_then_redelivered_with_the_same_id(
-    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+    engine: Engine, config: AlertsConfig, receiver: Receiver
 ) -> None:
     receiver.reply("/hook", Reply(500, "boom"))
     start = datetime.now(UTC).replace(microsecond=0)
     with freeze_time(start, real_asyncio=True) as clock:
-        subscribe(sqlite_engine, config, utcnow(), receiver.url())
-        publish_many(sqlite_engine, [notice("a", utcnow())], utcnow())
+        subscribe(engine, config, utcnow(), receiver.url())
+        publish_many(engine, [notice("a", utcnow())], utcnow())
         waits = []
         for attempt in range(1, len(config.retry_schedule) + 2):
             before = utcnow()
-            stats = _run(sqlite_engine, config)
+            stats = _run(engine, config)
             assert stats.claimed == 1
-            row = _delivery(sqlite_engine)
+            row = _delivery(engine)
             assert row.attempts == attempt
             if row.status == "dead":
                 break
             waits.append(row.next_attempt_at - before)
             clock.move_to(row.next_attempt_at - timedelta(seconds=1))
-            assert _run(sqlite_engine, config).claimed == 0
+            assert _run(engine, config).claimed == 0
             clock.move_to(row.next_attempt_at)
         assert row.status == "dead" and row.attempts == 8
         for wait, step in zip(waits, config.retry_schedule, strict=True):
@@ -391,65 +391,65 @@ def test_the_retry_schedule_then_dead_then_redelivered_with_the_same_id(
         ids = {r.headers["webhook-id"] for r in receiver.received}
         assert len(receiver.received) == 8 and len(ids) == 1
         receiver.reply("/hook", Reply(200))
-        with sqlite_engine.begin() as conn:
+        with engine.begin() as conn:
             retry_delivery(conn, row.id, utcnow())
-        assert _run(sqlite_engine, config).delivered == 1
+        assert _run(engine, config).delivered == 1
     assert receiver.received[-1].headers["webhook-id"] in ids
-    with sqlite_engine.connect() as conn:
+    with engine.connect() as conn:
         detail = get_delivery(conn, row.id)
     assert len(detail.attempts) == 9
     assert (detail.attempts[0].status_code, detail.attempts[0].response_excerpt) == (500, "boom")
 
 
-def test_recover_requeues_what_failed_since(sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
+def test_recover_requeues_what_failed_since(engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
     quick = AlertsConfig(allow_private=True, retry_schedule=(timedelta(seconds=5),), lease=timedelta(seconds=30))
     receiver.reply("/hook", Reply(503))
     start = datetime.now(UTC).replace(microsecond=0)
     with freeze_time(start, real_asyncio=True) as clock:
-        sub = subscribe(sqlite_engine, quick, utcnow(), receiver.url()).subscription.id
-        publish_many(sqlite_engine, [notice(f"n{i}", utcnow()) for i in range(3)], utcnow())
-        _run(sqlite_engine, quick)
+        sub = subscribe(engine, quick, utcnow(), receiver.url()).subscription.id
+        publish_many(engine, [notice(f"n{i}", utcnow()) for i in range(3)], utcnow())
+        _run(engine, quick)
         clock.tick(timedelta(seconds=10))
-        assert _run(sqlite_engine, quick).dead == 3
+        assert _run(engine, quick).dead == 3
         receiver.reply("/hook", Reply(204))
-        with sqlite_engine.begin() as conn:
+        with engine.begin() as conn:
             assert recover(conn, sub, start, utcnow()) == 3
-        assert _run(sqlite_engine, quick).delivered == 3
+        assert _run(engine, quick).delivered == 3
     assert len({r.headers["webhook-id"] for r in receiver.received}) == 3
 
 
-def test_retry_after_is_honoured(sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
+def test_retry_after_is_honoured(engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
     receiver.reply("/hook", Reply(503, headers={"Retry-After": "120"}))
     with freeze_time(datetime.now(UTC), real_asyncio=True):
         now = utcnow()
-        subscribe(sqlite_engine, config, now, receiver.url())
-        publish_many(sqlite_engine, [notice("a", now)], now)
-        _run(sqlite_engine, config, now)
-        assert _delivery(sqlite_engine).next_attempt_at == now + timedelta(seconds=120)
+        subscribe(engine, config, now, receiver.url())
+        publish_many(engine, [notice("a", now)], now)
+        _run(engine, config, now)
+        assert _delivery(engine).next_attempt_at == now + timedelta(seconds=120)
 
 
 def test_410_disables_the_subscription_and_says_so(
-    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+    engine: Engine, config: AlertsConfig, receiver: Receiver
 ) -> None:
     receiver.reply("/gone", Reply(410))
     now = utcnow()
-    gone = subscribe(sqlite_engine, config, now, receiver.url("/gone"), events=["milestone.*"]).subscription.id
-    subscribe(sqlite_engine, config, now, receiver.url("/ops"), events=["subscription.*"], tags=["unrelated"])
-    publish_many(sqlite_engine, [notice("a", now)], now)
-    stats = _run(sqlite_engine, config, now)
+    gone = subscribe(engine, config, now, receiver.url("/gone"), events=["milestone.*"]).subscription.id
+    subscribe(engine, config, now, receiver.url("/ops"), events=["subscription.*"], tags=["unrelated"])
+    publish_many(engine, [notice("a", now)], now)
+    stats = _run(engine, config, now)
     assert stats.disabled == [gone]
-    with sqlite_engine.connect() as conn:
+    with engine.connect() as conn:
         view = get_subscription(conn, gone)
     assert not view.active and view.disabled_reason is not None and "410" in view.disabled_reason
-    assert _delivery_statuses(sqlite_engine) == {"dead": 1, "delivered": 1}
+    assert _delivery_statuses(engine) == {"dead": 1, "delivered": 1}
     (told,) = receiver.at("/ops")
     data = json.loads(told.body)
     assert data["type"] == "subscription.disabled"
     assert data["data"]["subscription_id"] == gone and data["data"]["host"] == "127.0.0.1"
     assert data["data"]["message"]["headline"] == f"Webhook {gone} disabled"
     assert data["data"]["message"]["text"].startswith("Deliveries to 127.0.0.1 have stopped: ")
-    publish_many(sqlite_engine, [notice("b", now)], now)
-    _run(sqlite_engine, config, now)
+    publish_many(engine, [notice("b", now)], now)
+    _run(engine, config, now)
     assert len(receiver.at("/gone")) == 1
 
 
@@ -461,53 +461,53 @@ def _delivery_statuses(engine: Engine) -> dict[str, int]:
         return counts
 
 
-def test_failing_for_five_days_disables(sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
+def test_failing_for_five_days_disables(engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
     receiver.reply("/hook", Reply(500))
     start = datetime.now(UTC).replace(microsecond=0)
     with freeze_time(start, real_asyncio=True) as clock:
-        sub = subscribe(sqlite_engine, config, utcnow(), receiver.url()).subscription.id
-        publish_many(sqlite_engine, [notice("a", utcnow())], utcnow())
-        _run(sqlite_engine, config)
+        sub = subscribe(engine, config, utcnow(), receiver.url()).subscription.id
+        publish_many(engine, [notice("a", utcnow())], utcnow())
+        _run(engine, config)
         clock.tick(timedelta(days=4))
-        publish_many(sqlite_engine, [notice("b", utcnow())], utcnow())
-        _run(sqlite_engine, config)
-        with sqlite_engine.connect() as conn:
+        publish_many(engine, [notice("b", utcnow())], utcnow())
+        _run(engine, config)
+        with engine.connect() as conn:
             assert get_subscription(conn, sub).failing_since == start
         clock.tick(timedelta(days=1))
-        stats = _run(sqlite_engine, config)
+        stats = _run(engine, config)
         assert stats.disabled == [sub]
-    with sqlite_engine.connect() as conn:
+    with engine.connect() as conn:
         view = get_subscription(conn, sub)
     assert not view.active and "failing without a success" in (view.disabled_reason or "")
 
 
 def test_a_redirect_is_a_failure_and_is_not_followed(
-    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+    engine: Engine, config: AlertsConfig, receiver: Receiver
 ) -> None:
     receiver.reply("/hook", Reply(302, headers={"Location": receiver.url("/elsewhere")}))
     now = utcnow()
-    subscribe(sqlite_engine, config, now, receiver.url())
-    publish_many(sqlite_engine, [notice("a", now)], now)
-    assert _run(sqlite_engine, config, now).retrying == 1
+    subscribe(engine, config, now, receiver.url())
+    publish_many(engine, [notice("a", now)], now)
+    assert _run(engine, config, now).retrying == 1
     assert receiver.at("/elsewhere") == []
-    assert _delivery(sqlite_engine).last_status_code == 302
+    assert _delivery(engine).last_status_code == 302
 
 
 def test_a_hanging_receiver_times_out_without_delaying_the_others(
-    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+    engine: Engine, config: AlertsConfig, receiver: Receiver
 ) -> None:
     receiver.reply("/hang", Reply(hang=True))
     now = utcnow()
-    subscribe(sqlite_engine, config, now, receiver.url("/hang"), timeout_seconds=1.0)
-    subscribe(sqlite_engine, config, now, receiver.url("/fast"))
-    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(30)], now)
+    subscribe(engine, config, now, receiver.url("/hang"), timeout_seconds=1.0)
+    subscribe(engine, config, now, receiver.url("/fast"))
+    publish_many(engine, [notice(f"n{i}", now) for i in range(30)], now)
     started = time.monotonic()
-    stats = _run(sqlite_engine, config, now)
+    stats = _run(engine, config, now)
     assert stats.delivered == 30 and stats.retrying == 30
     fast = receiver.at("/fast")
     assert len(fast) == 30
     assert max(r.at for r in fast) - started < 0.8
-    with sqlite_engine.connect() as conn:
+    with engine.connect() as conn:
         hung = list_deliveries(conn, status="pending")
         detail = get_delivery(conn, hung[0].id)
     assert all(d.next_attempt_at is not None and d.next_attempt_at - now >= timedelta(seconds=60) for d in hung)
@@ -537,9 +537,9 @@ def test_a_restart_in_the_middle_of_a_backlog_loses_nothing(
     assert _delivery_statuses(engine) == {"delivered": 60}
 
 
-def test_send_test_pings_now(sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
-    sub = subscribe(sqlite_engine, config, utcnow(), receiver.url())
-    ping = asyncio.run(send_test(sqlite_engine, config, sub.subscription.id))
+def test_send_test_pings_now(engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
+    sub = subscribe(engine, config, utcnow(), receiver.url())
+    ping = asyncio.run(send_test(engine, config, sub.subscription.id))
     assert ping.result.ok and ping.result.status_code == 200
     (got,) = receiver.received
     assert got.headers["webhook-id"] == ping.webhook_id
@@ -589,15 +589,15 @@ def test_while_another_connection_holds_the_write_lock_the_pass_waits_off_the_lo
     assert len(receiver.received) == 3
 
 
-def test_outcomes_are_recorded_in_batches(sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
+def test_outcomes_are_recorded_in_batches(engine: Engine, config: AlertsConfig, receiver: Receiver) -> None:
     """A transaction records `settle_batch` outcomes, or all that is held, not each as it comes."""
     # Only the batch size decides here.
     config = dataclasses.replace(config, tuning=Tuning(settle_batch=10, settle_wait=timedelta(seconds=60)))
     now = utcnow()
-    subscribe(sqlite_engine, config, now, receiver.url(), concurrency=5)
-    publish_many(sqlite_engine, [notice(f"n{i}", now) for i in range(40)], now)
-    assert _run(sqlite_engine, config, now).delivered == 40
-    with sqlite_engine.connect() as conn:
+    subscribe(engine, config, now, receiver.url(), concurrency=5)
+    publish_many(engine, [notice(f"n{i}", now) for i in range(40)], now)
+    assert _run(engine, config, now).delivered == 40
+    with engine.connect() as conn:
         by_batch = text("SELECT count(*) FROM delivery_attempts GROUP BY at ORDER BY min(id)")
         sizes = conn.execute(by_batch).scalars().all()
     assert sum(sizes) == 40
@@ -607,51 +607,51 @@ def test_outcomes_are_recorded_in_batches(sqlite_engine: Engine, config: AlertsC
 
 
 def test_an_outcome_waits_for_its_batch_only_briefly(
-    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+    engine: Engine, config: AlertsConfig, receiver: Receiver
 ) -> None:
     """A finished request is recorded within `settle_wait` even while the rest of its batch hangs."""
     # No idle wake-up records it instead.
     tuning = Tuning(settle_wait=timedelta(milliseconds=50), idle_poll=timedelta(seconds=60))
     config = dataclasses.replace(config, tuning=tuning)
     now = utcnow()
-    subscribe(sqlite_engine, config, now, receiver.url("/fast"))
-    subscribe(sqlite_engine, config, now, receiver.url("/slow"))
+    subscribe(engine, config, now, receiver.url("/fast"))
+    subscribe(engine, config, now, receiver.url("/slow"))
     receiver.reply("/slow", Reply(hang=True))
-    publish_many(sqlite_engine, [notice("a", now)], now)
+    publish_many(engine, [notice("a", now)], now)
     recorded_while_hanging: list[bool] = []
 
     def watch() -> None:
         deadline = time.monotonic() + 2  # within the 3 s timeout of the hanging request
-        while time.monotonic() < deadline and "delivered" not in statuses(sqlite_engine).values():
+        while time.monotonic() < deadline and "delivered" not in statuses(engine).values():
             time.sleep(0.01)
-        recorded_while_hanging.append("delivered" in statuses(sqlite_engine).values())
+        recorded_while_hanging.append("delivered" in statuses(engine).values())
         receiver.release()
 
     watcher = threading.Thread(target=watch)
     watcher.start()
-    stats = _run(sqlite_engine, config, now)
+    stats = _run(engine, config, now)
     watcher.join()
     assert recorded_while_hanging == [True]
     assert stats.delivered == 2
 
 
 def test_a_cookie_one_receiver_sets_is_never_sent(
-    sqlite_engine: Engine, config: AlertsConfig, receiver: Receiver
+    engine: Engine, config: AlertsConfig, receiver: Receiver
 ) -> None:
     """Webhook requests carry no state: a Set-Cookie from one subscription's receiver is not sent
     back, to it or to another subscription on the same host, however long the session lives."""
     now = utcnow()
     receiver.reply("/a", Reply(headers={"Set-Cookie": "session=of-a; Path=/"}))
     # By name: aiohttp's default cookie jar ignores cookies of IP-address hosts.
-    subscribe(sqlite_engine, config, now, receiver.url("/a", host="localhost"))
+    subscribe(engine, config, now, receiver.url("/a", host="localhost"))
 
     async def two_passes() -> None:
         async with Channels(config) as sender:
-            publish_many(sqlite_engine, [notice("first", now)], now)
-            await run_deliveries(sqlite_engine, config, now, "w1", channels=sender)
-            subscribe(sqlite_engine, config, now, receiver.url("/b", host="localhost"))
-            publish_many(sqlite_engine, [notice("second", now)], now)
-            await run_deliveries(sqlite_engine, config, now, "w1", channels=sender)
+            publish_many(engine, [notice("first", now)], now)
+            await run_deliveries(engine, config, now, "w1", channels=sender)
+            subscribe(engine, config, now, receiver.url("/b", host="localhost"))
+            publish_many(engine, [notice("second", now)], now)
+            await run_deliveries(engine, config, now, "w1", channels=sender)
 
     asyncio.run(two_passes())
     assert sorted(r.path for r in receiver.received) == ["/a", "/a", "/b"]

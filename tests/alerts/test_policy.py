@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from alerts.config import DEFAULT_SCHEDULE
 from alerts.guard import AddressPolicy, refusal
-from alerts.policy import AttemptResult, Filters, decide, should_disable, wants
+from alerts.policy import AttemptResult, Decision, Filters, decide, should_disable, wants
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FAIL = AttemptResult(500, 10.0)
@@ -147,3 +147,34 @@ def test_an_allowlisted_cidr_passes_and_its_neighbours_do_not() -> None:
     assert refusal("10.1.2.3", policy) is None
     assert refusal("10.2.0.1", policy) is not None
     assert refusal("not-an-ip", policy) is not None
+
+
+def test_410_names_the_reason_in_plain_words() -> None:
+    decision = decide(AttemptResult(410, 1), 1, NOW, DEFAULT_SCHEDULE, random.Random(1))
+    assert decision == Decision("dead", None, "the target answered 410 Gone")
+
+
+@pytest.mark.parametrize(("code", "delivered"), [(199, False), (200, True), (299, True), (300, False), (304, False)])
+def test_the_edges_of_2xx(code: int, delivered: bool) -> None:
+    assert AttemptResult(code, 1).ok is delivered
+    assert AttemptResult(None, 1, error="refused").ok is False
+    status = decide(AttemptResult(code, 1), 1, NOW, DEFAULT_SCHEDULE, random.Random(1)).status
+    assert status == ("delivered" if delivered else "pending")
+
+
+def test_jitter_spreads_over_the_whole_range_around_the_step() -> None:
+    """±20 %: over many draws the waits reach near both bounds and centre on the step, not on a bound."""
+    rng = random.Random(7)
+    step = DEFAULT_SCHEDULE[2]
+    waits = [(decide(FAIL, 3, NOW, DEFAULT_SCHEDULE, rng).next_attempt_at - NOW) / step for _ in range(400)]  # type: ignore[operator]
+    assert min(waits) < 0.83 and max(waits) > 1.17
+    assert 0.97 < sum(waits) / len(waits) < 1.03
+    assert all(0.8 <= w <= 1.2 for w in waits)
+
+
+def test_a_success_at_the_instant_failing_began_ends_the_episode() -> None:
+    days5 = timedelta(days=5)
+    began = NOW - timedelta(days=6)
+    assert not should_disable(began, began, NOW, days5)
+    assert should_disable(began, began - timedelta(seconds=1), NOW, days5)
+    assert not should_disable(NOW - days5 + timedelta(seconds=1), None, NOW, days5)

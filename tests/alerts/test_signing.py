@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -32,6 +32,7 @@ def test_secrets_are_whsec_and_32_random_bytes() -> None:
     assert check_secret(secret) == secret
 
 
+@settings(deadline=None)  # freezegun is slow, the more so on a loaded machine
 @given(
     earlier=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2999, 12, 31), timezones=st.just(UTC)),
     # 2 ms at least: freezegun's time_ns() goes through a float, which can cost it a millisecond.
@@ -107,3 +108,55 @@ def test_during_a_rotation_both_secrets_sign() -> None:
     assert len(signed["webhook-signature"].split(" ")) == 2
     Webhook(old).verify("{}", signed)
     Webhook(new).verify("{}", signed)
+
+
+def _secret_of(size: int) -> str:
+    return "whsec_" + base64.b64encode(bytes(range(size))).decode()
+
+
+@pytest.mark.parametrize("size", [24, 32, 64])
+def test_secrets_of_24_to_64_bytes_are_accepted(size: int) -> None:
+    assert check_secret(_secret_of(size)) == _secret_of(size)
+
+
+@pytest.mark.parametrize("size", [23, 65])
+def test_secrets_just_outside_24_to_64_bytes_say_how_long_they_are(size: int) -> None:
+    with pytest.raises(SubscriptionError) as caught:
+        check_secret(_secret_of(size), field="secrets[1]")
+    assert str(caught.value).startswith(f"a signing secret holds 24 to 64 bytes, this one {size}")
+    assert caught.value.field == "secrets[1]"
+
+
+@pytest.mark.parametrize("junk", ["!", "-", " ", "_"])
+def test_a_secret_with_characters_outside_base64_is_refused(junk: str) -> None:
+    """Lenient base64 would skip the stray character and accept the secret; receivers' libraries
+    would then derive another key, and every signature would fail."""
+    good = _secret_of(32)
+    with pytest.raises(SubscriptionError) as caught:
+        check_secret(good[:10] + junk + good[10:])
+    assert str(caught.value).startswith("a signing secret is whsec_ followed by base64")
+
+
+def test_a_secret_without_the_prefix_says_what_it_starts_with() -> None:
+    with pytest.raises(SubscriptionError) as caught:
+        check_secret(_secret_of(32).removeprefix("whsec_"), field="secret")
+    assert str(caught.value).startswith("a signing secret starts with 'whsec_'")
+
+
+def test_the_three_headers_by_name() -> None:
+    secret = _secret_of(32)
+    signed = headers("msg_1", 1614265330, "{}", [secret])
+    assert signed == {
+        "webhook-id": "msg_1",
+        "webhook-timestamp": "1614265330",
+        "webhook-signature": signature("msg_1", datetime.fromtimestamp(1614265330, UTC), "{}", [secret]),
+    }
+    assert signed["webhook-signature"].startswith("v1,") and " " not in signed["webhook-signature"]
+
+
+def test_a_webhook_id_starts_with_the_milliseconds_it_was_made_at() -> None:
+    with freeze_time(datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)):
+        made = new_webhook_id()
+    millis = int(datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC).timestamp() * 1000)
+    assert int(made[4:16], 16) in (millis - 1, millis)
+    assert len(made) == 36

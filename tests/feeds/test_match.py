@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from timeline.feeds.match import Rule, compile_rule, fold, matches, term_problem
+from timeline.feeds.match import MatchResult, Rule, compile_rule, fold, matches, term_problem
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzéèàçôûïñ", min_size=1, max_size=10)
 ACCENTS = {"e": "éèêë", "a": "àâä", "c": "ç", "o": "ôö", "u": "ûüù", "i": "îï", "n": "ñ"}
@@ -128,3 +128,30 @@ def test_terms_are_found_as_the_word_regex_finds_them(terms: list[list[tuple[str
     text = " ".join(parts)
     found = matches(rule, text)
     assert (found.any if found else False) == _reference(rule, text)
+
+
+def test_a_rule_round_trips_through_its_dict() -> None:
+    rule = Rule(any=("anthropic", "claude"), all=("data cent*",), none=("crypto",), regex=r"\d+ MW")
+    written = rule.as_dict()
+    assert written == {"any": ["anthropic", "claude"], "all": ["data cent*"], "none": ["crypto"], "regex": r"\d+ MW"}
+    assert Rule.from_dict(written) == rule
+    assert Rule.from_dict(Rule().as_dict()) == Rule()
+    assert Rule().as_dict() == {"any": [], "all": [], "none": [], "regex": None}
+
+
+def test_a_rule_from_a_partial_or_missing_dict() -> None:
+    assert Rule.from_dict(None) is None
+    assert Rule.from_dict({}) == Rule()
+    assert Rule.from_dict({"any": None, "all": ["x"], "none": [], "regex": None}) == Rule(all=("x",))
+    loaded = Rule.from_dict({"none": ["spam"], "regex": "a+"})
+    assert loaded is not None and (loaded.any, loaded.all, loaded.none, loaded.regex) == ((), (), ("spam",), "a+")
+    assert isinstance(loaded.none, tuple)
+
+
+def test_a_match_result_as_stored_evidence() -> None:
+    hit = matches(Rule(any=("anthropic",), all=("iowa",), regex="[0-9]+ MW"), "Anthropic: 300 MW in Iowa")
+    assert hit is not None
+    assert hit.as_dict() == {"any": "anthropic", "all": ["iowa"], "regex": "300 MW"}
+    assert MatchResult().as_dict() == {"any": None, "all": [], "regex": None}
+    assert MatchResult(regex="").describe() == "regex: "
+    assert MatchResult(all=("a", "b")).describe() == "all: a, b"

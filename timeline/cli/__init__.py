@@ -208,6 +208,8 @@ def once(json_output: JsonOption = False) -> None:
         report = service.once(_now())
     except ConfigError as exc:
         _config_failed(exc)
+    finally:
+        service.close()
     if json_output:
         print_json(
             {
@@ -262,7 +264,7 @@ def db_upgrade() -> None:
 
 
 def _mount() -> None:
-    from timeline.cli import alerts, configure, dates, feeds, notices
+    from timeline.cli import alerts, configure, dates, feeds, notices, proposals
 
     app.command()(configure.check)
     app.command()(configure.init)
@@ -275,6 +277,7 @@ def _mount() -> None:
     app.command("deliveries")(alerts.deliveries)
     app.command("redeliver")(alerts.redeliver)
     app.command("dates")(dates.dates)
+    app.add_typer(proposals.app, name="proposals")
 
 
 _mount()

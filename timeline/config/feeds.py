@@ -77,6 +77,7 @@ class FeedEntrySpec(_Strict):
     tags: Words = Field(default_factory=list)
     notify_backlog: bool = False
     notify_updates: bool = False
+    lang: str | None = Field(None, max_length=35)
 
 
 class FeedsFile(_Strict):
@@ -99,6 +100,8 @@ class FeedSpec:
     tags: tuple[str, ...] = ()
     notify_backlog: bool = False
     notify_updates: bool = False
+    lang: str | None = None
+    """The language of the items (fr, en, de, es; a tag like fr-FR): their dates are read in it."""
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,7 @@ def _resolve(
                 tags=tuple(dict.fromkeys(entry.tags)),
                 notify_backlog=entry.notify_backlog,
                 notify_updates=entry.notify_updates,
+                lang=entry.lang,
             )
         )
     return specs

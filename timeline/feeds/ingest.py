@@ -25,6 +25,7 @@ from timeline.feeds.plan import FeedFlags, IngestPlan, Planned, StoredEntry, pla
 from timeline.feeds.store import FeedRow
 from timeline.feeds.text import plain
 from timeline.models import Milestone
+from timeline.proposals.record import MatchedItem, record_proposals
 from timeline.wording import item_message
 
 __all__ = [
@@ -146,8 +147,9 @@ def _write_entries(conn: Connection, feed: FeedRow, plan: IngestPlan, now: datet
 def apply_plan(
     conn: Connection, feed: FeedRow, plan: IngestPlan, now: datetime, milestones: MilestoneIndex
 ) -> IngestCounts:
-    """Write `plan`: the entries, the evidence of every match on the linked milestones, and the
-    notices of the matches that notify."""
+    """Write `plan`: the entries, the evidence of every match on the linked milestones, the
+    proposals of new dates the matches state (`timeline.proposals.record`), and the notices of the
+    matches that notify."""
     ids, inserted = _write_entries(conn, feed, plan, now)
     matched: list[Planned] = [p for p in plan.matched if p.entry.identity_hash in ids]
     notices: list[NewNotice] = []
@@ -173,6 +175,8 @@ def apply_plan(
             for p in matched
             if p.notify and p.hit is not None
         ]
+        items = [MatchedItem(ids[p.entry.identity_hash], p.entry, p.notify) for p in matched if p.hit is not None]
+        notices.extend(record_proposals(conn, feed, items, linked, now))
     return IngestCounts(
         new=inserted,
         updated=plan.edited,

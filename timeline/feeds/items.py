@@ -22,7 +22,7 @@ import hashlib
 import html
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin
 
@@ -58,6 +58,9 @@ class RawItem:
     date_text: str | None = None
     """The date as written, when it could not be read (part of the identity of an item with no
     guid and no link)."""
+    language: str | None = None
+    """The language the item (xml:lang) or its document (RSS `<language>`, JSON Feed `language`)
+    declares, as written."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,9 @@ class ParsedEntry:
     alias_hash: str | None = None
     """The hash of the identity the first scheme gave this item, where it differs: the bare guid of
     a repeated guid, the older content hash of an item with no guid and no link."""
+    language: str | None = field(default=None, compare=False)
+    """The language the feed declares for the item (`RawItem.language`), for reading its dates; not
+    stored, and not part of what makes two readings of an item the same."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,14 @@ def _identity(raw: RawItem, given: str | None, link: str | None, hashed: tuple[s
     return identity, alias if alias != identity else None
 
 
+def _language(value: str | None) -> str | None:
+    """A declared language tag (`fr`, `en-US`), or None for anything that is not one."""
+    if not isinstance(value, str):
+        return None
+    tag = value.strip()
+    return tag if 0 < len(tag) <= 35 and all(c.isascii() and (c.isalnum() or c in "-_") for c in tag) else None
+
+
 def normalise(raw: RawItem, base: str | None = None, identity: str | None = None) -> ParsedEntry:
     """One item as stored. `base` resolves a relative link; `identity` overrides the usual one
     (`assign_identities` sets it for repeated guids). May raise on a value no parser should give:
@@ -184,6 +198,7 @@ def normalise(raw: RawItem, base: str | None = None, identity: str | None = None
         summary=_summary(summary_html or content_html),
         text=text,
         alias_hash=sha1(alias) if alias else None,
+        language=_language(raw.language),
     )
 
 

@@ -28,6 +28,7 @@ class JsonFeed:
     title: str | None = None
     version: str | None = None
     error: str | None = None
+    language: str | None = None
 
 
 def looks_like_json(body: bytes) -> bool:
@@ -73,6 +74,7 @@ def _item(data: dict[str, Any]) -> RawItem:
         content_html=content_html is not None,
         published=published,
         date_text=date_text,
+        language=_text(data.get("language")),
     )
 
 
@@ -100,4 +102,4 @@ def read(body: bytes) -> JsonFeed:
         else:
             skipped.append(Skipped(position, f"item is a JSON {type(item).__name__}, not an object"))
     title = _text(data.get("title"))
-    return JsonFeed(found, skipped, clean(title) if title else None, version)
+    return JsonFeed(found, skipped, clean(title) if title else None, version, language=_text(data.get("language")))

@@ -53,6 +53,7 @@ class Feed(SQLModel, table=True):
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     notify_backlog: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     notify_updates: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    lang: str | None = Field(default=None, sa_column=Column(String(35)))
 
     fetch_url: str | None = Field(default=None, sa_column=Column(Text))
     next_poll_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -137,7 +137,18 @@ def _rs_may_read(body: bytes, headers: Mapping[str, str]) -> bool:
     return charset is None or (charset in _UTF8 and _utf8(body))
 
 
-def _document(raws: list[RawItem], skipped: list[Skipped], url: str, title: Any, version: str, parser: str) -> Document:
+def _document(
+    raws: list[RawItem],
+    skipped: list[Skipped],
+    url: str,
+    title: Any,
+    version: str,
+    parser: str,
+    language: Any = None,
+) -> Document:
+    """The document of `raws`; an item that declares no language takes the document's `language`."""
+    if isinstance(language, str) and language.strip():
+        raws = [raw if raw.language else dataclasses.replace(raw, language=language) for raw in raws]
     entries, bad = normalise_items(raws[:MAX_ENTRIES], url)
     return Document(
         entries=tuple(entries),
@@ -167,7 +178,7 @@ def _with_rs(body: bytes, url: str) -> Document | None:
         return None  # feedparser reads Dublin Core Terms dates
     if atom:
         raws = [_absolute_id(raw, url) for raw in raws]
-    return _document(raws, [], url, parsed.feed.title, version, "feedparser-rs")
+    return _document(raws, [], url, parsed.feed.title, version, "feedparser-rs", getattr(parsed.feed, "language", None))
 
 
 def _binary(entry: Any) -> bool:
@@ -202,14 +213,15 @@ def _with_feedparser(body: bytes, headers: Mapping[str, str], url: str) -> Docum
         kind = "an empty body" if not body.strip() else "not a feed"
         return Document(error=clean(f"{kind} (RSS, Atom or JSON Feed expected){detail}")[:500], parser="feedparser")
     raws = [raw_item(entry) for entry in entries[:MAX_ENTRIES]]
-    return _document(raws, [], url, parsed.get("feed", {}).get("title"), version, "feedparser")
+    feed = parsed.get("feed", {})
+    return _document(raws, [], url, feed.get("title"), version, "feedparser", feed.get("language"))
 
 
 def _json(body: bytes, url: str) -> Document:
     read = jsonfeed.read(body)
     if read.error is not None:
         return Document(error=read.error, version=read.version, parser="json")
-    return _document(read.items, read.skipped, url, read.title, read.version or "json", "json")
+    return _document(read.items, read.skipped, url, read.title, read.version or "json", "json", read.language)
 
 
 def parse_document(body: bytes, headers: Mapping[str, str], url: str, *, reader: Reader = "auto") -> Document:

@@ -80,6 +80,16 @@ def _title_is_html(title: str | None, declared: str | None, ambiguous: Ambiguous
     return ambiguous == "html"
 
 
+def _declared_language(entry: Any) -> str | None:
+    """The xml:lang of an entry's title or summary (feedparser and feedparser-rs put it there)."""
+    for name in ("title_detail", "summary_detail"):
+        detail = _field(entry, name)
+        value = _field(detail, "language") if detail is not None else None
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
 def raw_item(entry: Any, *, title_html: Ambiguous = "html") -> RawItem:
     """One parsed entry (feedparser's or feedparser-rs's) as a RawItem; `title_html` says what a
     title declared `text/html` is (see `Ambiguous`)."""
@@ -98,4 +108,5 @@ def raw_item(entry: Any, *, title_html: Ambiguous = "html") -> RawItem:
         content_html=content_html,
         published=published,
         date_text=date_text,
+        language=_declared_language(entry),
     )

@@ -71,6 +71,7 @@ class FeedRow:
     backlog_done: bool
     state: FeedState
     claim_token: str | None = None
+    lang: str | None = None
 
     @property
     def fetch_url(self) -> str:
@@ -92,6 +93,7 @@ _ROW_COLUMNS = (
     "notify_updates",
     "backlog_done",
     "claim_token",
+    "lang",
     *_STATE_COLUMNS,
 )
 """What a FeedRow is made of (selected by name: timestamps of the row itself are left out). The state
@@ -112,7 +114,7 @@ def to_row(row: Row[Any]) -> FeedRow:
     """A FeedRow from a row of `_CLAIMED`, by position (a claim builds thousands)."""
     values: tuple[Any, ...] = tuple(row)
     config, state = values[:_CONFIG_WIDTH], values[_CONFIG_WIDTH:]
-    fid, url, name, interval, timeout, max_bytes, rule, milestones, tags, backlog, updates, done, token = config
+    fid, url, name, interval, timeout, max_bytes, rule, milestones, tags, backlog, updates, done, token, lang = config
     return FeedRow(
         id=fid,
         url=url,
@@ -127,6 +129,7 @@ def to_row(row: Row[Any]) -> FeedRow:
         backlog_done=done,
         state=FeedState(timedelta(seconds=interval), *state),
         claim_token=token,
+        lang=lang,
     )
 
 
@@ -151,6 +154,7 @@ def _config_values(spec: FeedSpec) -> dict[str, Any]:
         "tags": list(spec.tags),
         "notify_backlog": spec.notify_backlog,
         "notify_updates": spec.notify_updates,
+        "lang": spec.lang,
     }
 
 

@@ -18,7 +18,7 @@ from timeline.metrics import Metrics
 from timeline.scheduler import Scheduler
 from timeline.service import Service
 from timeline.settings import Settings
-from timeline.web import api_alerts, api_feeds, api_milestones, docs, exports, ops, page, webhooks
+from timeline.web import api_alerts, api_feeds, api_milestones, api_proposals, docs, exports, ops, page, webhooks
 from timeline.web.edges import RequestEdges
 from timeline.web.errors import ApiError, describe, error_response, install_error_handlers
 
@@ -37,6 +37,7 @@ TAGS = [
     {"name": "milestones", "description": "Milestones, their history and the timeline"},
     {"name": "notices", "description": "What was (or will be) sent"},
     {"name": "feeds", "description": "Watched feeds and their health"},
+    {"name": "proposals", "description": "New dates read in matched news, to accept or reject"},
     {"name": "subscriptions", "description": "Webhook targets"},
     {"name": "deliveries", "description": "The delivery outbox"},
     {"name": "exports", "description": "iCalendar and Atom"},
@@ -141,7 +142,7 @@ def create_app(
     app.state.send_ping = send_ping or send_test
     app.state.templates = page.templates()
     install_error_handlers(app)
-    for module in (api_milestones, api_feeds, api_alerts, exports, page, ops, docs):
+    for module in (api_milestones, api_feeds, api_proposals, api_alerts, exports, page, ops, docs):
         app.include_router(module.router)
     webhooks.install(app)
     app.add_middleware(RequestEdges, settings=settings)

@@ -1,7 +1,8 @@
 """GET /: the timeline as a page, rendered on the server (Jinja2 and CSS, no script, no external
 asset). What it shows is decided in `timeline.web.page_layout`; this module gathers the data.
 
-Beside the timeline: the recent notices, the feeds that are failing, and a banner when the config on
+Beside the timeline: the open proposals (new dates read in the news, with their evidence), the
+recent notices, the feeds that are failing, and a banner when the config on
 disk failed to apply (where it is broken; the messages too for a reader holding a token). A page
 opened with the read token as `?token=` carries it into its links (the calendar, the notices feed,
 the API docs, the evidence pages), which would answer 401 without it.
@@ -20,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from timeline.clock import utcnow
 from timeline.feeds.health import feed_health
 from timeline.humanize import plural
+from timeline.proposals.reads import list_proposals, page_proposals
 from timeline.readiness import problem_lines
 from timeline.service import Service
 from timeline.store import changes_of, milestone_rows, to_def
@@ -33,6 +35,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 EVIDENCE_ON_PAGE = 3
 """The newest matched items shown under a milestone; the rest are a link away (its evidence pages)."""
 NOTICES_ON_PAGE = 12
+PROPOSALS_ON_PAGE = 10
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 
@@ -58,6 +61,7 @@ def page(request: Request, service: Annotated[Service, Depends(service_of)]) -> 
             history.setdefault(change.milestone_id, []).append(change)
         notices = notice_rows(conn, limit=NOTICES_ON_PAGE)
         feeds = feeds_panel(feed_health(conn))
+        proposals = page_proposals(list_proposals(conn, status="open", limit=PROPOSALS_ON_PAGE))
     drawn = layout(
         defs,
         now,
@@ -71,6 +75,7 @@ def page(request: Request, service: Annotated[Service, Depends(service_of)]) -> 
         statuses=STATUSES,
         notices=notice_lines(notices, set(ids)),
         feeds=feeds,
+        proposals=proposals,
         plural=plural,
         config_problems=problem_lines(service.config_status().problems, detailed=is_trusted_reader(request)),
         suffix=f"?token={quote(token, safe='')}" if token else "",

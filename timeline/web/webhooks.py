@@ -135,9 +135,14 @@ class TestPingData(Open):
     message: MessageOut | None = Field(None, description="Absent from test pings sent by older versions")
 
 
-class SlipReportedData(Open):
-    milestone: str
-    message: MessageOut
+class SlipReportedData(MilestoneData):
+    proposal: int = Field(description="The proposal's id: accept or reject it with `timeline proposals`")
+    field: str = Field(description="Which date the article moves (the span's start or end, or the point)")
+    current_window: dict[str, Any]
+    proposed_window: dict[str, Any]
+    slip_days: int
+    direction: Literal["later", "earlier"]
+    evidence: list[dict[str, Any]] = Field(description="The article(s) stating the other dates")
 
 
 _DATA: dict[str, tuple[type[BaseModel], str]] = {
