@@ -219,9 +219,10 @@ def calendar_days_between(old: datetime, new: datetime, old_zone: str, new_zone:
 
 
 def slip_days(old: Schedule, new: Schedule) -> int:
-    """How many calendar days the due date moved, in the milestone's zone: positive when it slipped
-    later, negative when pulled in."""
-    return calendar_days_between(old.due_at, new.due_at, old.closes.timezone, new.closes.timezone)
+    """How many calendar days the (end) window's last day moved, in the milestone's zone: positive
+    when it slipped later, negative when pulled in. An instant's day is its own date."""
+    last = timedelta(microseconds=1)
+    return calendar_days_between(old.due_at - last, new.due_at - last, old.closes.timezone, new.closes.timezone)
 
 
 def start_shift_days(old: Schedule, new: Schedule) -> int:
