@@ -212,6 +212,18 @@ def span_of(opens: Window, closes: Window) -> Schedule:
     return Schedule(opens, closes)
 
 
+def whole_days(delta: timedelta) -> int:
+    """The whole days in `delta`, rounded toward zero: 36 hours is 1 day, minus 36 hours is -1."""
+    return int(delta / timedelta(days=1))  # int() rounds towards zero
+
+
+def utc_text(moment: datetime) -> str:
+    """`2028-01-01T00:00:00Z`: an instant in UTC as machines read it (keys, payloads, JSON, logs).
+    A naive datetime is taken to be UTC already."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.isoformat().replace("+00:00", "Z")
+
+
 def calendar_days_between(old: datetime, new: datetime, old_zone: str, new_zone: str) -> int:
     """Whole calendar days from `old`'s date in `old_zone` to `new`'s date in `new_zone`: a move from
     Q4 to Q1 is 90 days even when a daylight-saving change makes it an hour short of 90 * 24 hours."""

@@ -13,7 +13,7 @@ Pure: no clock (`now` is an argument), no I/O.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from timeline.dates import Precision, Schedule, Window
@@ -148,7 +148,3 @@ def signed_days(days: int) -> str:
     sign = "+" if days > 0 else "-" if days < 0 else ""
     return sign + plural(abs(days), "day")
 
-
-def utc(moment: datetime) -> str:
-    """`2028-01-01T00:00:00Z`: an instant as machines read it (the `title` of a human date)."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -264,7 +264,7 @@ def db_upgrade() -> None:
 
 
 def _mount() -> None:
-    from timeline.cli import alerts, configure, dates, feeds, notices, proposals
+    from timeline.cli import alerts, configure, dates, feeds, notices, proposals, silences
 
     app.command()(configure.check)
     app.command()(configure.init)
@@ -276,6 +276,7 @@ def _mount() -> None:
     app.add_typer(alerts.subscriptions_app, name="subscriptions")
     app.command("deliveries")(alerts.deliveries)
     app.command("redeliver")(alerts.redeliver)
+    app.add_typer(silences.app, name="silences")
     app.command("dates")(dates.dates)
     app.add_typer(proposals.app, name="proposals")
 

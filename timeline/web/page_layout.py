@@ -16,11 +16,10 @@ from typing import Any
 from urllib.parse import quote
 
 from alerts.message import clean, message_of, web_link
-from timeline.config.milestones import MilestoneDef
-from timeline.dates import Schedule, point, span
-from timeline.humanize import day, due, instant, plural, schedule, short_window, utc
+from timeline.config.milestones import STATUSES, MilestoneDef
+from timeline.dates import Schedule, point, span, utc_text
+from timeline.humanize import day, due, instant, plural, schedule, short_window
 
-STATUSES = ("planned", "in_progress", "done", "cancelled")
 MAX_YEARS_AROUND_NOW = 40
 WIDE_LABELS, NARROW_LABELS = 12, 5
 _STEPS = (1, 2, 5, 10, 20, 25, 50)
@@ -94,6 +93,13 @@ class FeedsPanel:
 
 
 @dataclass(frozen=True)
+class SilenceLine:
+    what: str
+    until: Stamp
+    reason: str
+
+
+@dataclass(frozen=True)
 class Layout:
     now: Stamp
     wide: tuple[Segment, ...]
@@ -134,7 +140,7 @@ def _segments(first: int, last: int, most: int, x: Any) -> tuple[Segment, ...]:
 
 
 def _stamp(moment: datetime, text: str) -> Stamp:
-    return Stamp(text, utc(moment))
+    return Stamp(text, utc_text(moment))
 
 
 def _short(s: Schedule) -> str:
@@ -298,3 +304,15 @@ def feeds_panel(feeds: Sequence[Any]) -> FeedsPanel:
         if f.status == "error" or f.failing_since is not None
     )
     return FeedsPanel(len(active), failing)
+
+
+def silence_lines(silences: Sequence[Any]) -> tuple[SilenceLine, ...]:
+    """The silences holding, for the page: what each mutes (a milestone or a tag, and which notice
+    types when not all), until when, and why. `silences` are `alerts.silences.Silence`s."""
+    lines = []
+    for s in silences:
+        what = f"Milestone {s.subject}" if s.subject is not None else f"Tag {s.tag}"
+        if s.types != "*":
+            what += f" ({s.types})"
+        lines.append(SilenceLine(what, _stamp(s.ends_at, instant(s.ends_at)), s.reason))
+    return tuple(lines)
