@@ -107,7 +107,14 @@ def sync(
     service = _service()
     try:
         bundle = service.read_config()
-        result = apply_config(service.engine, bundle, _now(), dry_run=dry_run, alerts_config=service.alerts)
+        result = apply_config(
+            service.engine,
+            bundle,
+            _now(),
+            dry_run=dry_run,
+            alerts_config=service.alerts,
+            base_url=service.settings.base_url,
+        )
     except ConfigError as exc:
         _config_failed(exc)
     if json_output:

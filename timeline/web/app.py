@@ -28,6 +28,7 @@ from timeline.web import (
     exports,
     ops,
     page,
+    webhooks,
 )
 from timeline.web.edges import RequestEdges
 from timeline.web.errors import ApiError, describe, error_response, install_error_handlers
@@ -155,6 +156,7 @@ def create_app(
     routers = (api_milestones, api_feeds, api_proposals, api_alerts, api_silences, exports, page, ops, docs)
     for module in routers:
         app.include_router(module.router)
+    webhooks.install(app)
     app.add_middleware(RequestEdges, settings=settings)
     app.add_middleware(RequestContext)
     return app
