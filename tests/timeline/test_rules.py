@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -295,3 +296,23 @@ def test_scan_decides_every_milestone_by_id() -> None:
     past = scan([(other, at("2026-07-02"))], set(), at("2026-07-02"), True)
     assert [n.key for n in past["o"].notices] == ["milestone.upcoming:o:2026-09-01T00:00:00Z:90d"]
     assert scan([(DUE_DAY, T0)], {"milestone.due:m:2026-07-02T00:00:00Z"}, at("2026-07-02"), False)["m"].notices == ()
+
+
+def test_the_message_links_to_the_milestones_row_on_the_page() -> None:
+    page = "http://127.0.0.1:8080/"
+    [notice] = decide(DUE_DAY, set(), at("2026-07-02"), T0, False, page).notices
+    assert notice.data["message"]["link"] == "http://127.0.0.1:8080/#m-m"
+    [scanned] = scan([(DUE_DAY, T0)], set(), at("2026-07-02"), False, page)["m"].notices
+    assert scanned.data["message"]["link"] == "http://127.0.0.1:8080/#m-m"
+    [bare] = decide(DUE_DAY, set(), at("2026-07-02"), T0, False).notices
+    assert bare.data["message"]["link"] is None  # no page and no source: nothing to link to
+
+
+def test_repeated_overdue_stages_follow_one_another_by_number() -> None:
+    overdue = [s for s in itertools.islice(stages(DUE_DAY), 12) if s.type == "milestone.overdue"][:3]
+    assert [(s.label, s.start, s.end) for s in overdue] == [
+        ("1", at("2026-08-01"), at("2026-08-31")),
+        ("2", at("2026-08-31"), at("2026-09-30")),
+        ("3", at("2026-09-30"), at("2026-10-30")),
+    ]
+    assert [s.key for s in overdue] == [f"milestone.overdue:m:2026-07-02T00:00:00Z:{n}" for n in (1, 2, 3)]
