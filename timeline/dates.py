@@ -213,6 +213,18 @@ def span_of(opens: Window, closes: Window) -> Schedule:
     return Schedule(opens, closes)
 
 
+def whole_days(delta: timedelta) -> int:
+    """The whole days in `delta`, rounded toward zero: 36 hours is 1 day, minus 36 hours is -1."""
+    return int(delta / timedelta(days=1))  # int() rounds towards zero
+
+
+def utc_text(moment: datetime) -> str:
+    """`2028-01-01T00:00:00Z`: an instant in UTC as machines read it (keys, payloads, JSON, logs).
+    A naive datetime is taken to be UTC already."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.isoformat().replace("+00:00", "Z")
+
+
 def slip_days(old: Schedule, new: Schedule) -> int:
     """How many whole days the due date moved: positive when it slipped later, negative when pulled in."""
-    return int((new.due_at - old.due_at) / timedelta(days=1))  # int() rounds towards zero
+    return whole_days(new.due_at - old.due_at)

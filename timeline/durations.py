@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _PATTERN = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -26,6 +29,18 @@ def parse_duration(text: str | int) -> timedelta:
     if seconds > MAX.total_seconds():
         raise ValueError(f"{text!r} is longer than a century; {HINT}")
     return timedelta(seconds=seconds)
+
+
+def duration_field(value: Any) -> Any:
+    """A model's before-validator: text or whole seconds become a timedelta (ValueError saying how
+    to write one); anything else is left for the model's own type check to refuse."""
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return parse_duration(value)
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(duration_field)]
+"""A pydantic field written as `30s`, `15m`, `2h`, `90d`, `2w` or whole seconds."""
 
 
 def format_duration(delta: timedelta) -> str:

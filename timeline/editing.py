@@ -109,6 +109,16 @@ def _as_data(m: MilestoneDef) -> dict[str, Any]:
     return data
 
 
+def _editable_row(conn: Connection, milestone_id: str, config_file: Path) -> Any:
+    """The live row of a milestone the API owns: NotFoundError when there is none (or it is
+    archived), the refusal of `_owned_by_api` when the config file owns it."""
+    row = _row(conn, milestone_id)
+    if row is None or row.archived_at is not None:
+        raise NotFoundError(f"no milestone {milestone_id!r}")
+    _owned_by_api(row, config_file)
+    return row
+
+
 def update_milestone(
     engine: Engine, milestone_id: str, patch: dict[str, Any], now: datetime, *, defaults: Defaults, config_file: Path
 ) -> Any:
@@ -118,10 +128,7 @@ def update_milestone(
     if unknown:
         raise MilestoneInputError(f"field {unknown[0]!r} cannot be changed", field=unknown[0])
     with write_transaction(engine) as conn:
-        row = _row(conn, milestone_id)
-        if row is None or row.archived_at is not None:
-            raise NotFoundError(f"no milestone {milestone_id!r}")
-        _owned_by_api(row, config_file)
+        row = _editable_row(conn, milestone_id, config_file)
         before = to_def(row)
         data = _as_data(before)
         if "when" in patch:
@@ -142,9 +149,6 @@ def update_milestone(
 def delete_milestone(engine: Engine, milestone_id: str, now: datetime, *, config_file: Path) -> None:
     """Archive an API milestone (its history and notices stay) and publish `milestone.removed`."""
     with write_transaction(engine) as conn:
-        row = _row(conn, milestone_id)
-        if row is None or row.archived_at is not None:
-            raise NotFoundError(f"no milestone {milestone_id!r}")
-        _owned_by_api(row, config_file)
+        row = _editable_row(conn, milestone_id, config_file)
         m = to_def(row)
         apply(conn, [Change("removed", m, m)], now, path=None, origin="api")

@@ -13,7 +13,7 @@ Pure: no clock (`now` is an argument), no I/O.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from timeline.dates import Precision, Schedule, Window
@@ -131,8 +131,3 @@ def due(due_at: datetime, now: datetime, timezone: str = "UTC") -> str:
     if now >= due_at:
         return "due today" if days == 0 else f"overdue by {plural(-days, 'day')}"
     return "due today" if days == 0 else f"due {day(due_at, timezone)}, {in_days(days)}"
-
-
-def utc(moment: datetime) -> str:
-    """`2028-01-01T00:00:00Z`: an instant as machines read it (the `title` of a human date)."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

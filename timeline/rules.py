@@ -24,14 +24,10 @@ from typing import Any
 
 from alerts.newnotice import NewNotice
 from timeline.config.milestones import MilestoneDef
+from timeline.dates import utc_text, whole_days
 from timeline.durations import format_duration
 
 _FAR = timedelta(days=365 * 1000)
-
-
-def iso(moment: datetime) -> str:
-    """`2028-01-01T00:00:00Z`: the UTC text used in keys and payloads."""
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -53,16 +49,16 @@ def stages(m: MilestoneDef) -> Iterator[Stage]:
         following = leads[index + 1] if index + 1 < len(leads) else timedelta(0)
         yield Stage(
             "milestone.upcoming",
-            f"milestone.upcoming:{m.id}:{iso(opens)}:{format_duration(lead)}",
+            f"milestone.upcoming:{m.id}:{utc_text(opens)}:{format_duration(lead)}",
             opens - lead,
             opens - following,
             format_duration(lead),
         )
     if opens < due:
-        yield Stage("milestone.window_opened", f"milestone.window_opened:{m.id}:{iso(opens)}", opens, due)
+        yield Stage("milestone.window_opened", f"milestone.window_opened:{m.id}:{utc_text(opens)}", opens, due)
     overdue_from = due + m.grace
     if due < overdue_from:
-        yield Stage("milestone.due", f"milestone.due:{m.id}:{iso(due)}", due, overdue_from)
+        yield Stage("milestone.due", f"milestone.due:{m.id}:{utc_text(due)}", due, overdue_from)
     n = 1
     while True:
         yield _overdue(m, n)
@@ -76,7 +72,7 @@ def _overdue(m: MilestoneDef, n: int) -> Stage:
     due = m.schedule.due_at
     start = due + m.grace + (m.repeat or _FAR) * (n - 1)
     end = start + (m.repeat or _FAR)
-    return Stage("milestone.overdue", f"milestone.overdue:{m.id}:{iso(due)}:{n}", start, end, str(n))
+    return Stage("milestone.overdue", f"milestone.overdue:{m.id}:{utc_text(due)}:{n}", start, end, str(n))
 
 
 def stage_at(m: MilestoneDef, now: datetime) -> tuple[Stage | None, datetime | None]:
@@ -123,7 +119,7 @@ def stage_notice(m: MilestoneDef, stage: Stage, now: datetime) -> NewNotice:
 
 
 def _summary(m: MilestoneDef, stage: Stage, now: datetime) -> str:
-    days = _days(m.schedule.due_at - now)
+    days = whole_days(m.schedule.due_at - now)
     if stage.type == "milestone.upcoming":
         return f"{m.title}: window opens in {stage.label} ({m.schedule.describe()})"
     if stage.type == "milestone.window_opened":
@@ -131,10 +127,6 @@ def _summary(m: MilestoneDef, stage: Stage, now: datetime) -> str:
     if stage.type == "milestone.due":
         return f"{m.title}: due now ({m.schedule.describe()}), status {m.status}"
     return f"{m.title}: overdue by {-days} days ({m.schedule.describe()}), status {m.status}"
-
-
-def _days(delta: timedelta) -> int:
-    return int(delta.total_seconds() // 86400) if delta >= timedelta(0) else -int(-delta.total_seconds() // 86400)
 
 
 def milestone_data(m: MilestoneDef, now: datetime) -> dict[str, Any]:
@@ -148,11 +140,11 @@ def milestone_data(m: MilestoneDef, now: datetime) -> dict[str, Any]:
         "tags": list(m.tags),
         "window": {
             "text": s.describe(),
-            "opens_at": iso(s.opens_at),
-            "due_at": iso(s.due_at),
+            "opens_at": utc_text(s.opens_at),
+            "due_at": utc_text(s.due_at),
             "timezone": m.timezone,
         },
-        "days_until_due": _days(s.due_at - now),
+        "days_until_due": whole_days(s.due_at - now),
         "source": m.source,
     }
 

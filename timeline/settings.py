@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from timeline.durations import parse_duration, parse_duration_list
+from timeline.durations import Duration, parse_duration_list
 from timeline.errors import NoConfigError, SettingsError
 
 if TYPE_CHECKING:  # imported where used: alerts.guard brings aiohttp, which `timeline check` does not need
@@ -43,10 +43,6 @@ def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()
 
 
-def _duration(value: Any) -> Any:
-    return parse_duration(value) if isinstance(value, str | int) and not isinstance(value, bool) else value
-
-
 def _duration_list(value: Any) -> Any:
     return parse_duration_list(value) if isinstance(value, str) else value
 
@@ -70,7 +66,6 @@ def _cidrs(value: Any) -> Any:
     return items
 
 
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
 DurationList = Annotated[list[timedelta], NoDecode, BeforeValidator(_duration_list)]
 StrList = Annotated[list[str], NoDecode, BeforeValidator(_csv)]
 CidrList = Annotated[list[str], NoDecode, BeforeValidator(_cidrs)]

@@ -22,12 +22,12 @@ from alerts.subscriptions import SyncResult as SubscriptionsSync
 from alerts.subscriptions import sync_config_subscriptions
 from timeline.config.bundle import ConfigBundle, link_problems
 from timeline.config.milestones import MilestoneDef
-from timeline.dates import slip_days
+from timeline.dates import slip_days, utc_text
 from timeline.db import CONFIG_LOCK, advisory_lock, write_transaction
 from timeline.errors import ConfigError
 from timeline.feeds.store import FeedsSync, sync_feeds
 from timeline.humanize import plural
-from timeline.rules import iso, milestone_data
+from timeline.rules import milestone_data
 from timeline.store import CHANGES, MILESTONES, snapshot, to_def, to_values
 
 log = logging.getLogger(__name__)
@@ -188,8 +188,8 @@ def change_notice(change: Change, change_id: int, now: datetime) -> NewNotice | 
         before = change.before.schedule
         data["previous_window"] = {
             "text": before.describe(),
-            "opens_at": iso(before.opens_at),
-            "due_at": iso(before.due_at),
+            "opens_at": utc_text(before.opens_at),
+            "due_at": utc_text(before.due_at),
         }
         data["slip_days"] = change.slip_days
         data["direction"] = "later" if (change.slip_days or 0) >= 0 else "earlier"

@@ -9,27 +9,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Connection, select
 
 from alerts.notices import NOTICES, about
-from timeline.dates import Window
+from timeline.dates import Window, utc_text, whole_days
 from timeline.feeds.evidence import Evidence, evidence_counts, evidence_for
-from timeline.rules import iso
 from timeline.store import changes_of, to_def
 
 
 def _window(w: Window) -> dict[str, str]:
-    return {"text": w.text, "start": iso(w.start), "end": iso(w.end), "precision": str(w.precision)}
+    return {"text": w.text, "start": utc_text(w.start), "end": utc_text(w.end), "precision": str(w.precision)}
 
 
 def milestone_view(row: Any, now: datetime) -> dict[str, Any]:
     """A stored milestone with its windows, due date and days until due (negative: overdue)."""
     m = to_def(row)
     s = m.schedule
-    seconds = (s.due_at - now).total_seconds()
-    days = int(seconds // 86400) if seconds >= 0 else -int(-seconds // 86400)
+    days = whole_days(s.due_at - now)
     return {
         "id": m.id,
         "title": m.title,
@@ -39,8 +37,8 @@ def milestone_view(row: Any, now: datetime) -> dict[str, Any]:
         "tags": list(m.tags),
         "timezone": m.timezone,
         "window": {"text": s.describe(), "opens": _window(s.opens), "closes": _window(s.closes)},
-        "opens_at": iso(s.opens_at),
-        "due_at": iso(s.due_at),
+        "opens_at": utc_text(s.opens_at),
+        "due_at": utc_text(s.due_at),
         "days_until_due": days,
         "source": m.source,
         "notes": m.notes,
@@ -55,7 +53,7 @@ def change_view(change: Any) -> dict[str, Any]:
     return {
         "id": change.id,
         "kind": change.kind,
-        "at": iso(change.at),
+        "at": utc_text(change.at),
         "slip_days": change.slip_days,
         "before": change.before,
         "after": change.after,
@@ -80,51 +78,43 @@ def notice_view(row: Any) -> dict[str, Any]:
         "key": row.key,
         "type": row.type,
         "subjects": list(row.subjects or []),
-        "occurred_at": iso(row.occurred_at),
-        "created_at": iso(row.created_at),
+        "occurred_at": utc_text(row.occurred_at),
+        "created_at": utc_text(row.created_at),
         "payload": row.payload,
     }
 
 
-def notice_rows(
-    conn: Connection,
-    *,
-    type_: str | None = None,
-    types: Sequence[str] | None = None,
-    since: datetime | None = None,
-    subject: str | None = None,
-    before_id: int | None = None,
-    limit: int = 100,
-) -> list[Any]:
-    """Notice rows newest first, filtered (`type_` one type, `types` any of several); `before_id` is
-    the cursor of the next page."""
-    query = select(NOTICES).order_by(NOTICES.c.id.desc()).limit(limit)
-    if type_:
+class NoticeFilter(TypedDict, total=False):
+    """Which notices to read: `type_` one type, `types` any of several, created `since`, about
+    `subject`, below the cursor `before_id`, at most `limit` (100 when not given)."""
+
+    type_: str | None
+    types: Sequence[str] | None
+    since: datetime | None
+    subject: str | None
+    before_id: int | None
+    limit: int
+
+
+def notice_rows(conn: Connection, **only: Unpack[NoticeFilter]) -> list[Any]:
+    """Notice rows newest first, filtered; `before_id` is the cursor of the next page."""
+    query = select(NOTICES).order_by(NOTICES.c.id.desc()).limit(only.get("limit", 100))
+    if type_ := only.get("type_"):
         query = query.where(NOTICES.c.type == type_)
-    if types is not None:
+    if (types := only.get("types")) is not None:
         query = query.where(NOTICES.c.type.in_(types))
-    if since:
+    if since := only.get("since"):
         query = query.where(NOTICES.c.created_at >= since)
-    if subject:
+    if subject := only.get("subject"):
         query = query.where(about(subject))
-    if before_id:
+    if before_id := only.get("before_id"):
         query = query.where(NOTICES.c.id < before_id)
     return list(conn.execute(query))
 
 
-def list_notices(
-    conn: Connection,
-    *,
-    type_: str | None = None,
-    types: Sequence[str] | None = None,
-    since: datetime | None = None,
-    subject: str | None = None,
-    before_id: int | None = None,
-    limit: int = 100,
-) -> list[dict[str, Any]]:
+def list_notices(conn: Connection, **only: Unpack[NoticeFilter]) -> list[dict[str, Any]]:
     """Notices newest first, filtered, as dicts (see `notice_rows`)."""
-    rows = notice_rows(conn, type_=type_, types=types, since=since, subject=subject, before_id=before_id, limit=limit)
-    return [notice_view(row) for row in rows]
+    return [notice_view(row) for row in notice_rows(conn, **only)]
 
 
 def notice_types(conn: Connection, patterns: Sequence[str]) -> list[str]:
@@ -138,8 +128,8 @@ def evidence_view(e: Evidence) -> dict[str, Any]:
     """A piece of evidence as the API shows it (instants in the `...Z` form)."""
     return e.as_dict() | {
         "feed": e.feed_name,
-        "published": iso(e.published) if e.published is not None else None,
-        "matched_at": iso(e.matched_at),
+        "published": utc_text(e.published) if e.published is not None else None,
+        "matched_at": utc_text(e.matched_at),
     }
 
 

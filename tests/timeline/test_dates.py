@@ -10,7 +10,18 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from timeline.dates import HINT, Precision, Schedule, Window, parse_window, point, slip_days, span
+from timeline.dates import (
+    HINT,
+    Precision,
+    Schedule,
+    Window,
+    parse_window,
+    point,
+    slip_days,
+    span,
+    utc_text,
+    whole_days,
+)
 
 ZONES = [
     "UTC",
@@ -180,6 +191,36 @@ def test_instants_round_trip(moment: datetime, offset_minutes: int) -> None:
 def test_years_out_of_range_are_refused_clearly(text: str) -> None:
     with pytest.raises(ValueError, match="out of range; years 1900 to 2999 are accepted"):
         parse_window(text)
+
+
+@pytest.mark.parametrize(
+    ("delta", "expected"),
+    [
+        (timedelta(hours=23, minutes=59), 0),
+        (timedelta(days=1), 1),
+        (timedelta(hours=36), 1),
+        (timedelta(hours=-36), -1),
+        (timedelta(hours=-23), 0),
+        (timedelta(days=-2), -2),
+    ],
+)
+def test_whole_days_round_toward_zero(delta: timedelta, expected: int) -> None:
+    assert whole_days(delta) == expected
+
+
+@given(st.integers(min_value=-(10**11), max_value=10**11))
+def test_whole_days_is_symmetric_around_zero(seconds: int) -> None:
+    delta = timedelta(seconds=seconds)
+    assert whole_days(-delta) == -whole_days(delta)
+    assert abs(whole_days(delta)) * 86400 <= abs(seconds) < (abs(whole_days(delta)) + 1) * 86400
+
+
+def test_utc_text_writes_any_zone_as_z() -> None:
+    berlin = datetime(2027, 7, 1, 2, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert utc_text(berlin) == "2027-07-01T00:00:00Z"
+    assert utc_text(datetime(2028, 1, 1, 1, 0, tzinfo=UTC) + timedelta(hours=-1)) == "2028-01-01T00:00:00Z"
+    assert utc_text(datetime(2028, 1, 1, 12, 30, 5, 250000, tzinfo=UTC)) == "2028-01-01T12:30:05.250000Z"
+    assert utc_text(datetime(2028, 1, 1)) == "2028-01-01T00:00:00Z"
 
 
 @pytest.mark.parametrize(("day", "tz", "start"), MIDNIGHT_GAPS)

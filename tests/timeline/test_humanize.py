@@ -86,7 +86,3 @@ def test_in_days_reads_back_the_count(days: int) -> None:
     if abs(days) > 1:
         assert str(abs(days)).replace(",", "") in text.replace(",", "")
         assert text.startswith("in ") == (days > 0)
-
-
-def test_utc_text() -> None:
-    assert humanize.utc(datetime(2028, 1, 1, 1, 0, tzinfo=UTC) + timedelta(hours=-1)) == "2028-01-01T00:00:00Z"

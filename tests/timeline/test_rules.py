@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.timeline.builders import milestone
-from timeline.rules import decide, iso, milestone_data, scan, stage_at, stages
+from timeline.dates import utc_text
+from timeline.rules import decide, milestone_data, scan, stage_at, stages
 
 GOLDEN = Path(__file__).parent / "golden" / "payloads"
 """One notice of each milestone stage as a receiver gets it. After a deliberate change of the
@@ -163,7 +164,7 @@ def _golden_record(notice_type: str) -> dict:  # type: ignore[type-arg]
     (notice,) = decide(RECEIVER_MILESTONE, set(), now, T0, False).notices
     return {
         "key": notice.key,
-        "occurred_at": iso(notice.occurred_at),
+        "occurred_at": utc_text(notice.occurred_at),
         "subjects": list(notice.subjects),
         "tags": list(notice.tags),
         "payload": notice.payload(),

@@ -172,6 +172,21 @@ def test_milestone_filters(client):
     assert ids(**{"from": "2025-H2", "to": "2025-H2"}) == ["anthropic-us-construction", "microsoft-sweden"]
 
 
+@pytest.mark.parametrize("path", ["/api/notices", "/api/deliveries"])
+@pytest.mark.parametrize("cursor", ["0", "-3", "\u00b2", "12 ", "1e3", "9" * 20, str(2**62)])
+def test_both_cursor_lists_refuse_a_cursor_never_given_out(client, path, cursor):
+    """A cursor is the id of the last item of a page; anything else is a 400 naming `cursor`, never a 500."""
+    message = error(client.get(path, params={"cursor": cursor}), 400, "bad_request", "cursor")
+    assert message == f"{cursor!r} is not a cursor; pass the `next_cursor` of a previous page"
+
+
+def test_a_cursor_past_every_id_gives_the_newest_page(client):
+    for path in ("/api/notices", "/api/deliveries"):
+        response = client.get(path, params={"cursor": str(2**62 - 1)})
+        assert response.status_code == 200, response.text
+        assert response.json()["next_cursor"] is None
+
+
 def test_notices_paginate_with_a_cursor(client, engine):
     with engine.begin() as conn:
         publish(

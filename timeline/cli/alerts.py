@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -14,10 +15,13 @@ from timeline.cli.output import Cell, Column, console, print_listing, split_csv
 from timeline.humanize import plural
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from alerts.errors import AlertsError
     from timeline.service import Service
 
 subscriptions_app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown", help="Webhook subscribers.")
+T = TypeVar("T")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
@@ -38,6 +42,20 @@ def _failed(exc: AlertsError) -> NoReturn:
     raise typer.Exit(1)
 
 
+def _write(change: Callable[[Connection, Service], T]) -> T:
+    """`change` in one write transaction; an alerts error (a bad field, an unknown id) ends the
+    command with its message and exit code 1."""
+    from alerts.errors import AlertsError
+    from timeline.db import write_transaction
+
+    service = _service()
+    try:
+        with write_transaction(service.engine) as conn:
+            return change(conn, service)
+    except AlertsError as exc:
+        _failed(exc)
+
+
 def _list_option(help_text: str) -> Any:
     return typer.Option(help=f"{help_text} Repeat the option or comma-separate; all are kept.")
 
@@ -53,27 +71,22 @@ def add(
     json_output: JsonOption = False,
 ) -> None:
     """Create a subscription. Its whsec_ signing secret is shown this once."""
-    from alerts.errors import AlertsError
     from alerts.subscriptions import create_subscription
     from timeline.clock import utcnow
-    from timeline.db import write_transaction
 
-    service = _service()
-    try:
-        with write_transaction(service.engine) as conn:
-            created = create_subscription(
-                conn,
-                service.alerts,
-                utcnow(),
-                url=url,
-                format=format_,
-                events=split_csv(events or []) or ["*"],
-                tags=split_csv(tags or []),
-                subjects=split_csv(milestones or []),
-                description=description,
-            )
-    except AlertsError as exc:
-        _failed(exc)
+    created = _write(
+        lambda conn, service: create_subscription(
+            conn,
+            service.alerts,
+            utcnow(),
+            url=url,
+            format=format_,
+            events=split_csv(events or []) or ["*"],
+            tags=split_csv(tags or []),
+            subjects=split_csv(milestones or []),
+            description=description,
+        )
+    )
     if json_output:
         _dump(created)
         return
@@ -116,17 +129,10 @@ def list_(json_output: JsonOption = False) -> None:
 @subscriptions_app.command("remove")
 def remove(subscription_id: str) -> None:
     """Delete a subscription made through the API or CLI (and cancel what it had pending)."""
-    from alerts.errors import AlertsError
     from alerts.subscriptions import delete_subscription
     from timeline.clock import utcnow
-    from timeline.db import write_transaction
 
-    service = _service()
-    try:
-        with write_transaction(service.engine) as conn:
-            cancelled = delete_subscription(conn, subscription_id, utcnow())
-    except AlertsError as exc:
-        _failed(exc)
+    cancelled = _write(lambda conn, _: delete_subscription(conn, subscription_id, utcnow()))
     typer.echo(f"removed {subscription_id} ({plural(cancelled, 'pending delivery', 'pending deliveries')} cancelled)")
 
 
@@ -186,15 +192,8 @@ def deliveries(
 
 def redeliver(delivery_id: int) -> None:
     """Send a delivery again (same webhook-id), at the next delivery tick."""
-    from alerts.errors import AlertsError
     from alerts.outbox_reads import retry_delivery
     from timeline.clock import utcnow
-    from timeline.db import write_transaction
 
-    service = _service()
-    try:
-        with write_transaction(service.engine) as conn:
-            view = retry_delivery(conn, delivery_id, utcnow())
-    except AlertsError as exc:
-        _failed(exc)
+    view = _write(lambda conn, _: retry_delivery(conn, delivery_id, utcnow()))
     typer.echo(f"delivery {view.id} ({view.webhook_id}) queued again")

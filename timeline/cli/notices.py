@@ -10,6 +10,7 @@ import typer
 
 from timeline.cli import JsonOption, _config_failed, _now, _parse_moment, _service, _settings
 from timeline.cli.output import Cell, Column, console, print_json, print_listing, split_csv
+from timeline.dates import utc_text
 from timeline.errors import ConfigError
 from timeline.humanize import day, plural
 
@@ -58,18 +59,28 @@ def notices(
             until = _now().replace(year=_now().year + 1)
             console.print(NO_NOTICES.format(until=f"{until:%Y-%m-%d}"), markup=False)
         return
+    rows = [
+        (
+            datetime.fromisoformat(n["created_at"].replace("Z", "+00:00")),
+            n["type"],
+            ", ".join(n["subjects"]),
+            n["payload"]["data"].get("summary") or "",
+        )
+        for n in found
+    ]
+    _print_notices(plural(len(found), "notice") + (", the newest" if len(found) == limit else ""), "created", rows)
+
+
+def _print_notices(title: str, when: str, rows: list[tuple[datetime, str, str, str]]) -> None:
+    """A table of notices: the time in UTC (`when`: created, at), type, milestone(s) and summary."""
     columns = [
-        Column("created (UTC)"),
+        Column(f"{when} (UTC)"),
         Column("type", id=True),
         Column("milestone", id=True),
         Column("summary", min_width=20),
     ]
-    cells: list[list[Cell]] = []
-    for n in found:
-        created = datetime.fromisoformat(n["created_at"].replace("Z", "+00:00"))
-        summary = n["payload"]["data"].get("summary") or ""
-        cells.append([f"{day(created)} {created:%H:%M}", n["type"], ", ".join(n["subjects"]), summary])
-    print_listing(plural(len(found), "notice") + (", the newest" if len(found) == limit else ""), columns, cells)
+    cells: list[list[Cell]] = [[f"{day(at)} {at:%H:%M}", *rest] for at, *rest in rows]
+    print_listing(title, columns, cells)
 
 
 def preview(
@@ -78,7 +89,6 @@ def preview(
     json_output: JsonOption = False,
 ) -> None:
     """Which notices would fire between --from and --until, and when. Changes nothing."""
-    from timeline import rules
     from timeline.config.milestones import load_milestones
     from timeline.preview import preview as preview_notices
 
@@ -99,18 +109,10 @@ def preview(
     for note in result.notes():
         typer.echo(note, err=True)
     if json_output:
-        print_json([{"at": rules.iso(at), "type": n.type, "key": n.key, "data": n.data} for at, n in result])
+        print_json([{"at": utc_text(at), "type": n.type, "key": n.key, "data": n.data} for at, n in result])
         return
     if not result.planned:
         console.print(f"No notices would fire from {day(start)} to {day(end)}.")
         return
-    columns = [
-        Column("at (UTC)"),
-        Column("type", id=True),
-        Column("milestone", id=True),
-        Column("summary", min_width=20),
-    ]
-    cells: list[list[Cell]] = [
-        [f"{day(at)} {at:%H:%M}", n.type, n.data["milestone"], n.data.get("summary", "")] for at, n in result
-    ]
-    print_listing(f"Notices from {day(start)} to {day(end)}", columns, cells)
+    rows = [(at, n.type, n.data["milestone"], n.data.get("summary", "")) for at, n in result]
+    _print_notices(f"Notices from {day(start)} to {day(end)}", "at", rows)

@@ -24,7 +24,7 @@ from timeline.config.files import FileRead, read_file
 from timeline.config.match_rules import Rule, term_problem
 from timeline.config.regexes import backtracking_problem
 from timeline.config.yamlfile import findings_of
-from timeline.durations import parse_duration
+from timeline.durations import Duration
 from timeline.errors import ConfigError, Problem
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
@@ -33,18 +33,11 @@ MAX_TIMEOUT = timedelta(seconds=60)
 """The longest a fetch may take; a claim's lease (timeline.feeds.store.LEASE) is sized from it."""
 
 
-def _duration(value: Any) -> Any:
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        return parse_duration(value)
-    return value
-
-
 def _words(value: Any) -> Any:
     """`any: Anthropic` is a list of one."""
     return [value] if isinstance(value, str) else value
 
 
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
 Words = Annotated[list[str], BeforeValidator(_words)]
 
 

@@ -13,19 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from timeline.config.files import FileRead, read_file
 from timeline.config.yamlfile import field_path, findings_of
 from timeline.dates import Schedule, Window, parse_window, span_of, zone
-from timeline.durations import parse_duration
+from timeline.durations import Duration, duration_field
 from timeline.errors import ConfigError, Problem
 
 Status = Literal["planned", "in_progress", "done", "cancelled"]
-STATUSES: tuple[str, ...] = ("planned", "in_progress", "done", "cancelled")
-ACTIVE_STATUSES: tuple[str, ...] = ("planned", "in_progress")
+STATUSES: tuple[Status, ...] = get_args(Status)
+ACTIVE_STATUSES: tuple[Status, ...] = ("planned", "in_progress")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
 
 
@@ -34,18 +34,11 @@ def _text(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def _duration(value: Any) -> Any:
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        return parse_duration(value)
-    return value
-
-
 def _repeat(value: Any) -> Any:
-    return None if value in ("never", None) else _duration(value)
+    return None if value in ("never", None) else duration_field(value)
 
 
 DateText = Annotated[str, BeforeValidator(_text)]
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
 Repeat = Annotated[timedelta | None, BeforeValidator(_repeat)]
 
 
@@ -275,15 +268,7 @@ def _schedule(
         tz = "UTC"  # still check the dates themselves: a bad zone must not hide a bad date
     given = {name: getattr(spec, name) for name in _DATE_FIELDS if name not in bad and getattr(spec, name) is not None}
     if not any(name in bad for name in _DATE_FIELDS):
-        if "when" in given and ("starts" in given or "ends" in given):
-            report((*loc, "when"), "give either `when` (a point) or `starts` and `ends` (a span), not both")
-            given.clear()
-        elif "when" not in given and len(given) < 2:
-            missing = "ends" if "starts" in given else "starts" if "ends" in given else "when"
-            report(
-                (*loc, missing) if missing != "when" else loc,
-                f"`{missing}` is missing; a milestone needs `when` (a point) or both `starts` and `ends` (a span)",
-            )
+        _check_shape(given, loc, report)
     parsed: dict[str, Window] = {}
     for name, value in given.items():
         window = windows.parse(str(value), tz)
@@ -293,6 +278,23 @@ def _schedule(
             parsed[name] = window
     if tz_problem is not None or bad.intersection(_DATE_FIELDS) or len(parsed) != len(given) or not parsed:
         return None
+    return _schedule_of(parsed, loc, report)
+
+
+def _check_shape(given: dict[str, object], loc: tuple[str | int, ...], report: Report) -> None:
+    """`when` alone or `starts` with `ends`; empties `given` when both shapes are mixed."""
+    if "when" in given and ("starts" in given or "ends" in given):
+        report((*loc, "when"), "give either `when` (a point) or `starts` and `ends` (a span), not both")
+        given.clear()
+    elif "when" not in given and len(given) < 2:
+        missing = "ends" if "starts" in given else "starts" if "ends" in given else "when"
+        report(
+            (*loc, missing) if missing != "when" else loc,
+            f"`{missing}` is missing; a milestone needs `when` (a point) or both `starts` and `ends` (a span)",
+        )
+
+
+def _schedule_of(parsed: dict[str, Window], loc: tuple[str | int, ...], report: Report) -> Schedule | None:
     if "when" in parsed:
         return Schedule(parsed["when"], parsed["when"])
     if "starts" not in parsed or "ends" not in parsed:

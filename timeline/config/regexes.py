@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+from collections.abc import Callable
 from typing import Any
 
 _parser: Any = importlib.import_module("re._parser")  # the parser `re` itself uses; no public API exposes it
@@ -48,31 +49,40 @@ def backtracking_problem(pattern: str) -> str | None:
 
 
 def _walk(items: Items, *, inside: bool) -> str | None:
+    """The first problem in a parsed sequence; `inside` when it stands in a part that repeats."""
     for op, av in items:
-        name = str(op)
-        problem: str | None = None
-        if name in _REPEATS:
-            low, high, body = av
-            variable = high > low and high > 1
-            if inside and variable and _first(list(body))[0] != set():
-                return f"a repeated part is repeated again inside another repetition; {_ADVICE}"
-            if variable:
-                problem = _overlapping_branches(list(body), _first(list(body))[0])
-            problem = problem or _walk(list(body), inside=inside or high > 1)
-        elif name in ("SUBPATTERN", "ATOMIC_GROUP"):
-            body = av[3] if name == "SUBPATTERN" else av
-            problem = _walk(list(body), inside=inside and name == "SUBPATTERN")
-        elif name == "POSSESSIVE_REPEAT":
-            problem = _walk(list(av[2]), inside=False)
-        elif name == "BRANCH":
-            problem = next((p for b in av[1] if (p := _walk(list(b), inside=inside))), None)
-        elif name in ("ASSERT", "ASSERT_NOT"):
-            problem = _walk(list(av[1]), inside=False)
-        elif name == "GROUPREF_EXISTS":
-            problem = next((p for b in av[1:] if b is not None and (p := _walk(list(b), inside=inside))), None)
+        step = _WALKS.get(str(op))
+        problem = step(av, inside) if step is not None else None
         if problem:
             return problem
     return None
+
+
+def _walk_repeat(av: Any, inside: bool) -> str | None:
+    low, high, body = av
+    body = list(body)
+    variable = high > low and high > 1
+    if inside and variable and _first(body)[0] != set():
+        return f"a repeated part is repeated again inside another repetition; {_ADVICE}"
+    problem = _overlapping_branches(body, _first(body)[0]) if variable else None
+    return problem or _walk(body, inside=inside or high > 1)
+
+
+def _walk_each(branches: Any, inside: bool) -> str | None:
+    return next((p for b in branches if b is not None and (p := _walk(list(b), inside=inside))), None)
+
+
+_WALKS: dict[str, Callable[[Any, bool], str | None]] = {
+    "MAX_REPEAT": _walk_repeat,
+    "MIN_REPEAT": _walk_repeat,
+    "SUBPATTERN": lambda av, inside: _walk(list(av[3]), inside=inside),
+    "ATOMIC_GROUP": lambda av, _: _walk(list(av), inside=False),
+    "POSSESSIVE_REPEAT": lambda av, _: _walk(list(av[2]), inside=False),
+    "BRANCH": lambda av, inside: _walk_each(av[1], inside),
+    "ASSERT": lambda av, _: _walk(list(av[1]), inside=False),
+    "ASSERT_NOT": lambda av, _: _walk(list(av[1]), inside=False),
+    "GROUPREF_EXISTS": lambda av, inside: _walk_each(av[1:], inside),
+}
 
 
 _AMBIGUOUS = (

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from alerts.subscriptions import SubscriptionSpec
 
 
+Format = Literal["standard", "slack", "discord"]
+"""The message formats a subscription can ask for; the same as alerts' `FORMATS`."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -32,7 +36,7 @@ class _Strict(BaseModel):
 class SubscriptionEntry(_Strict):
     id: str
     url: str
-    format: Literal["standard", "slack", "discord"] = "standard"
+    format: Format = "standard"
     events: list[str] = Field(default_factory=lambda: ["*"])
     tags: list[str] = Field(default_factory=list)
     milestones: list[str] = Field(default_factory=list)

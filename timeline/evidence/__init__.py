@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from timeline.dates import Schedule, Window, parse_window
+from timeline.dates import Schedule, Window, parse_window, utc_text
 from timeline.evidence.aspect import About, Context
 from timeline.evidence.grammar import Link, Phrase, read_phrases
 from timeline.evidence.language import detect_language, normalise_language
@@ -64,11 +64,7 @@ class Mention:
 
     def as_json(self) -> dict[str, str]:
         """{"text", "start", "end"}, the window in UTC ISO 8601 with Z (the `timeline dates` output)."""
-        return {"text": self.text, "start": _iso(self.start), "end": _iso(self.end)}
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {"text": self.text, "start": utc_text(self.start), "end": utc_text(self.end)}
 
 
 def _published_day(published: datetime | date) -> date:

@@ -199,17 +199,34 @@ def _before_ok(reader: Reader, i: int, strict: bool) -> bool:
     if text in CURRENCIES or text in CURRENCY_CODES:
         return False
     if glued(tokens[p], tokens[i]):
-        if text.isalpha() or text in {"/", "x"}:
-            return False
-        # "1,2027", "GPT-2027": the digits go on a number or a name
-        joined = p > 0 and glued(tokens[p - 1], tokens[p]) and tokens[p - 1].text.isalnum()
-        return not (text in {",", ".", "-"} and joined)
-    if _named(reader, text) or text == "°":
+        return _glued_before_ok(reader, p, text)
+    if _names_it(reader, p, text):
         return False
-    if text == "." and p > 0 and glued(tokens[p - 1], tokens[p]) and _named(reader, tokens[p - 1].text):
-        return False  # "p. 2027", "art. 2027"
-    if not strict:
+    return not strict or _strict_before_ok(reader, i, text)
+
+
+def _glued_before_ok(reader: Reader, p: int, text: str) -> bool:
+    """Digits written against tokens[p]: refused after a letter, "/" or "x", or inside a number or name."""
+    if text.isalpha() or text in {"/", "x"}:
+        return False
+    tokens = reader.tokens
+    # "1,2027", "GPT-2027": the digits go on a number or a name
+    joined = p > 0 and glued(tokens[p - 1], tokens[p]) and tokens[p - 1].text.isalnum()
+    return not (text in {",", ".", "-"} and joined)
+
+
+def _names_it(reader: Reader, p: int, text: str) -> bool:
+    """True when tokens[p] makes the digits a name or a measure: a model word, a product, "°"."""
+    if _named(reader, text) or text == "°":
         return True
+    tokens = reader.tokens
+    # "p. 2027", "art. 2027"
+    return text == "." and p > 0 and glued(tokens[p - 1], tokens[p]) and _named(reader, tokens[p - 1].text)
+
+
+def _strict_before_ok(reader: Reader, i: int, text: str) -> bool:
+    p = i - 1
+    tokens = reader.tokens
     if tokens[p].is_number or _quantified(reader, i):
         return False
     if text in _RANGE_WORDS and p > 0 and tokens[p - 1].is_number and not _is_year(reader, p - 1):
@@ -217,7 +234,13 @@ def _before_ok(reader: Reader, i: int, strict: bool) -> bool:
     original = reader.original[tokens[p].start : tokens[p].end]
     if original[1:] != original[1:].lower() and not original.isupper():
         return False  # iPhone, eVTOL, McLaren
-    return not (
+    return not _proper_name(reader, p, text, original)
+
+
+def _proper_name(reader: Reader, p: int, text: str, original: str) -> bool:
+    """A capitalised word that is not known, not at a sentence start and not in a title (German
+    capitalises every noun, so not there)."""
+    return (
         reader.vocab.code != "de"
         and original[:1].isupper()
         and not original.isupper()
@@ -258,18 +281,33 @@ def _after_ok(reader: Reader, last: int, strict: bool) -> bool:
         return True
     tokens, text = reader.tokens, reader.text(n)
     if glued(tokens[last], tokens[n]):
-        if text in CURRENCIES or text in {"%", "‰", "°"} or text.isalpha():
-            return False
-        if text in {",", ".", "-", "/"} and reader.is_glued(n + 1):
-            return not (tokens[n + 1].is_number or _counted(reader, n + 1) or tokens[n + 1].text.isalpha())
-        return True
+        return _glued_after_ok(reader, n, text)
     if text in CURRENCIES or text in {"%", "‰"}:
         return False
-    if strict and _counted(reader, n):
+    if not strict:
+        return True
+    if _counted(reader, n):
         return False
-    if strict and text in _RANGE_WORDS and n + 1 < len(tokens) and tokens[n + 1].is_number:
-        value = int(tokens[n + 1].text) if tokens[n + 1].text.isascii() else 0
-        if not FIRST_YEAR <= value <= LAST_YEAR or len(tokens[n + 1].text) != 4:
-            return False
-        return not _counted(reader, n + 2)
+    if text in _RANGE_WORDS and n + 1 < len(tokens) and tokens[n + 1].is_number:
+        return _range_to_year(reader, n + 1)
     return True
+
+
+def _glued_after_ok(reader: Reader, n: int, text: str) -> bool:
+    """Digits written against tokens[n]: refused before a currency, a percent, a degree or a letter,
+    or when a separator goes on to a number, a counted noun or a word."""
+    if text in CURRENCIES or text in {"%", "‰", "°"} or text.isalpha():
+        return False
+    if text in {",", ".", "-", "/"} and reader.is_glued(n + 1):
+        follow = reader.tokens[n + 1]
+        return not (follow.is_number or _counted(reader, n + 1) or follow.text.isalpha())
+    return True
+
+
+def _range_to_year(reader: Reader, k: int) -> bool:
+    """In "2027 to 2030", allowed when tokens[k] is a year that no unit or count follows."""
+    token = reader.tokens[k]
+    value = int(token.text) if token.text.isascii() else 0
+    if not FIRST_YEAR <= value <= LAST_YEAR or len(token.text) != 4:
+        return False
+    return not _counted(reader, k + 1)

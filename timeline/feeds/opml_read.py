@@ -75,24 +75,22 @@ class _Outlines:
         attrs = {k.lower(): v for k, v in raw.items()}
         label = (attrs.get("text") or "").strip() or (attrs.get("title") or "").strip()
         url = (attrs.get("xmlurl") or "").strip()
-        kind = (attrs.get("type") or "").strip().lower()
-        if kind in LIST_TYPES and (url or attrs.get("url")):
-            self._note(line, label or url or attrs.get("url", ""), f'type="{kind}" is a subscription list, not a feed')
+        skipped = _not_a_feed(attrs, label, url)
+        if skipped is not None:
+            self._note(line, *skipped)
             self.folders.append(None)
-            return
-        if not url and attrs.get("htmlurl"):
-            self._note(line, label or attrs["htmlurl"], "it has a web page (htmlUrl) but no feed URL (xmlUrl)")
-            self.folders.append(None)
-            return
-        if not url:
+        elif not url:
             self.folders.append(label or None)
-            return
-        self.folders.append(None)
+        else:
+            self.folders.append(None)
+            self._add(line, label, url, attrs.get("category", ""))
+
+    def _add(self, line: int, label: str, url: str, category: str) -> None:
         feed_url = _feed_url(url)
         if feed_url is None:
             self._note(line, label or url, f"its feed URL {url!r} is not http(s)")
             return
-        tags = [*_categories(attrs.get("category", "")), *self._path()]
+        tags = [*_categories(category), *self._path()]
         known = self.by_url.get(feed_url)
         if known is None:
             self.by_url[feed_url] = (label or feed_url, list(dict.fromkeys(tags)))
@@ -113,6 +111,16 @@ class _Outlines:
     def finish(self) -> OpmlDocument:
         self.document.feeds = [OpmlFeed(title, url, tuple(tags)) for url, (title, tags) in self.by_url.items()]
         return self.document
+
+
+def _not_a_feed(attrs: dict[str, str], label: str, url: str) -> tuple[str, str] | None:
+    """(label, why) for an outline skipped though it has a URL: a subscription list, a web page."""
+    kind = (attrs.get("type") or "").strip().lower()
+    if kind in LIST_TYPES and (url or attrs.get("url")):
+        return label or url or attrs.get("url", ""), f'type="{kind}" is a subscription list, not a feed'
+    if not url and attrs.get("htmlurl"):
+        return label or attrs["htmlurl"], "it has a web page (htmlUrl) but no feed URL (xmlUrl)"
+    return None
 
 
 def _categories(value: str) -> list[str]:

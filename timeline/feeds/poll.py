@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from sqlalchemy import Engine
 
@@ -32,7 +33,7 @@ from timeline.feeds.text import clean
 from timeline.feeds.writer import Done, Writer, failed_poll
 from timeline.settings import Settings
 
-__all__ = ["FeedPoll", "PollReport", "Progress", "poll_due", "poll_due_async"]
+__all__ = ["FeedPoll", "PollOptions", "PollReport", "Progress", "poll_due", "poll_due_async"]
 
 log = logging.getLogger(__name__)
 PARSE_THREADS = 2
@@ -52,16 +53,17 @@ then are handed back, due at once, for another worker."""
 _STOP_CHECK = 0.2
 
 
-def poll_due(
-    engine: Engine,
-    settings: Settings,
-    now: datetime,
-    *,
-    feed_ids: Sequence[str] | None = None,
-    force: bool = False,
-    progress: Progress | None = None,
-    stop: threading.Event | None = None,
-) -> PollReport:
+class PollOptions(TypedDict, total=False):
+    """Which feeds a poll takes and how it reports: `feed_ids` (None: every feed), `force` (due or
+    not), `progress` (called with each feed's result), `stop` (set when the worker shuts down)."""
+
+    feed_ids: Sequence[str] | None
+    force: bool
+    progress: Progress | None
+    stop: threading.Event | None
+
+
+def poll_due(engine: Engine, settings: Settings, now: datetime, **options: Unpack[PollOptions]) -> PollReport:
     """Poll the feeds due at `now` (or `feed_ids`; due or not with `force`) and store the results.
 
     Runs its own asyncio loop: call it from a thread that has none (scheduler job, CLI). Once `stop`
@@ -73,7 +75,7 @@ def poll_due(
         # The report travels outside the task's result: asyncio.run on the main thread of CPython
         # 3.11 formats a repr of the finished main task (result included) when it restores the
         # SIGINT handler, which for 10,000 feeds costs more than the polls.
-        done = await poll_due_async(engine, settings, now, feed_ids=feed_ids, force=force, progress=progress, stop=stop)
+        done = await poll_due_async(engine, settings, now, **options)
         report.feeds, report.seconds = done.feeds, done.seconds
 
     with new_objects_only():
@@ -82,14 +84,7 @@ def poll_due(
 
 
 async def poll_due_async(
-    engine: Engine,
-    settings: Settings,
-    now: datetime,
-    *,
-    feed_ids: Sequence[str] | None = None,
-    force: bool = False,
-    progress: Progress | None = None,
-    stop: threading.Event | None = None,
+    engine: Engine, settings: Settings, now: datetime, **options: Unpack[PollOptions]
 ) -> PollReport:
     started = time.perf_counter()
     report = PollReport()
@@ -97,8 +92,8 @@ async def poll_due_async(
         ThreadPoolExecutor(1, thread_name_prefix="feeds-db") as db,
         ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="feeds-parse") as parser,
     ):
-        run = _Run(engine, settings, now, db, parser, progress, report, stop)
-        await run.main(feed_ids, force)
+        run = _Run(engine, settings, now, db, parser, options.get("progress"), report, options.get("stop"))
+        await run.main(options.get("feed_ids"), options.get("force", False))
     report.feeds.sort(key=lambda p: p.feed_id)
     report.seconds = time.perf_counter() - started
     return report

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -18,13 +17,13 @@ from alerts import outbox_reads, subscriptions
 from alerts.config import AlertsConfig
 from alerts.sending import PingResult
 from timeline.clock import utcnow
+from timeline.dates import utc_text
 from timeline.db import advisory_lock, write_transaction
-from timeline.rules import iso
 from timeline.service import Service
 from timeline.web.api_milestones import date_bound
 from timeline.web.auth import Reader, Writer, bearer_token, is_writer, service_of, settings_of
-from timeline.web.errors import ApiError
 from timeline.web.links import link
+from timeline.web.paging import Cursor, PageSize, before_id, cursor_page
 from timeline.web.schemas import DATE_TEXT, error_responses
 from timeline.web.schemas_alerts import (
     DeliveryDetailOut,
@@ -46,14 +45,13 @@ router = APIRouter(prefix="/api")
 ServiceDep = Annotated[Service, Depends(service_of)]
 SubscriptionId = Annotated[str, Path(max_length=200, description="The subscription's id")]
 DeliveryId = Annotated[int, Path(ge=1, le=2**62, description="The delivery's id")]
-_CURSOR = re.compile(r"^[0-9]{1,18}$")
 ROTATION_LOCK = 7_140_003
 """The PostgreSQL advisory lock that serialises secret rotations (beside timeline.db's 7_140_001 and 7_140_002)."""
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
-        return iso(value)
+        return utc_text(value)
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
@@ -246,20 +244,15 @@ def list_deliveries(
     service: ServiceDep,
     status: Annotated[DeliveryStatus | None, Query(description="Only this status")] = None,
     subscription: Annotated[str | None, Query(description="Only this subscription's")] = None,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Cursor = None,
+    limit: PageSize = 100,
 ) -> dict[str, Any]:
-    before_id = None
-    if cursor is not None:
-        if not _CURSOR.match(cursor) or int(cursor) == 0:
-            raise ApiError(400, f"{cursor!r} is not a cursor; pass a `next_cursor` you were given", field="cursor")
-        before_id = int(cursor)
+    below = before_id(cursor)
     with service.engine.connect() as conn:
         found = outbox_reads.list_deliveries(
-            conn, status=status, subscription_id=subscription, limit=limit + 1, before_id=before_id
+            conn, status=status, subscription_id=subscription, limit=limit + 1, before_id=below
         )
-    items = [_view(d) for d in found[:limit]]
-    return {"items": items, "next_cursor": str(items[-1]["id"]) if len(found) > limit else None}
+    return cursor_page([_view(d) for d in found], limit)
 
 
 def _detail(detail: outbox_reads.DeliveryDetail) -> dict[str, Any]:

@@ -11,16 +11,17 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from sqlalchemy import Connection
 
 from timeline.clock import utcnow
-from timeline.dates import parse_window
+from timeline.config.milestones import Status
+from timeline.dates import parse_window, utc_text
 from timeline.editing import config_defaults, create_milestone, delete_milestone, update_milestone
 from timeline.errors import NotFoundError
-from timeline.rules import iso
 from timeline.service import Service
 from timeline.store import milestone_row, milestone_rows
 from timeline.views import evidence_page, list_notices, milestone_detail, milestone_view, newest_evidence
 from timeline.web.auth import ExportReader, Reader, Writer, service_of
 from timeline.web.errors import ApiError
 from timeline.web.links import link
+from timeline.web.paging import Cursor, PageSize, before_id, cursor_page
 from timeline.web.schemas import (
     DATE_TEXT,
     READ_ERRORS,
@@ -30,7 +31,6 @@ from timeline.web.schemas import (
     MilestoneOut,
     MilestonePatch,
     NoticePage,
-    Status,
     TimelineOut,
     error_responses,
 )
@@ -38,7 +38,6 @@ from timeline.web.schemas import (
 router = APIRouter(prefix="/api")
 ServiceDep = Annotated[Service, Depends(service_of)]
 MilestoneId = Annotated[str, Path(description="The milestone's id", max_length=200, examples=["example-point"])]
-_MAX_ID = 2**62
 EVIDENCE_IN_DETAIL = 20
 """The newest pieces of evidence shown with a milestone; `GET /api/milestones/{id}/evidence` pages the rest."""
 
@@ -216,7 +215,7 @@ def timeline(
             entry["milestones"].append(milestone_id)
     entries.extend(items.values())
     entries.sort(key=lambda e: (e["at"], e["kind"]))
-    return {"now": iso(now), "entries": entries}
+    return {"now": utc_text(now), "entries": entries}
 
 
 @router.get(
@@ -232,25 +231,17 @@ def notices(
     type: Annotated[str | None, Query(description="Only this type, e.g. milestone.due")] = None,
     since: Annotated[str | None, Query(description=f"Only notices created since then ({DATE_TEXT})")] = None,
     milestone: Annotated[str | None, Query(description="Only notices about this milestone")] = None,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 100,
+    cursor: Cursor = None,
+    limit: PageSize = 100,
 ) -> dict[str, Any]:
-    before_id = None
-    if cursor is not None:
-        if not cursor.isdigit() or not 0 < int(cursor) < _MAX_ID:
-            raise ApiError(
-                400, f"{cursor!r} is not a cursor; pass the `next_cursor` of a previous page", field="cursor"
-            )
-        before_id = int(cursor)
+    below = before_id(cursor)
     with service.engine.connect() as conn:
         items = list_notices(
             conn,
             type_=type,
             since=date_bound(since, "since", end=False),
             subject=milestone,
-            before_id=before_id,
+            before_id=below,
             limit=limit + 1,
         )
-    more = len(items) > limit
-    items = items[:limit]
-    return {"items": items, "next_cursor": str(items[-1]["id"]) if more else None}
+    return cursor_page(items, limit)

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from timeline.clock import utcnow
+from timeline.config.milestones import STATUSES
 from timeline.feeds.health import feed_health
 from timeline.humanize import plural
 from timeline.proposals.reads import list_proposals, page_proposals
@@ -27,7 +28,7 @@ from timeline.service import Service
 from timeline.store import changes_of, milestone_rows, to_def
 from timeline.views import newest_evidence, notice_rows
 from timeline.web.auth import ExportReader, is_trusted_reader, page_token, service_of
-from timeline.web.page_layout import STATUSES, feeds_panel, layout, notice_lines
+from timeline.web.page_layout import feeds_panel, layout, notice_lines
 from timeline.web.schemas import error_responses
 
 router = APIRouter(tags=["page"])

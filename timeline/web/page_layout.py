@@ -16,11 +16,10 @@ from typing import Any
 from urllib.parse import quote
 
 from alerts.message import clean, message_of, web_link
-from timeline.config.milestones import MilestoneDef
-from timeline.dates import Schedule, point, span
-from timeline.humanize import day, due, instant, plural, schedule, short_window, utc
+from timeline.config.milestones import STATUSES, MilestoneDef
+from timeline.dates import Schedule, point, span, utc_text
+from timeline.humanize import day, due, instant, plural, schedule, short_window
 
-STATUSES = ("planned", "in_progress", "done", "cancelled")
 MAX_YEARS_AROUND_NOW = 40
 WIDE_LABELS, NARROW_LABELS = 12, 5
 _STEPS = (1, 2, 5, 10, 20, 25, 50)
@@ -134,7 +133,7 @@ def _segments(first: int, last: int, most: int, x: Any) -> tuple[Segment, ...]:
 
 
 def _stamp(moment: datetime, text: str) -> Stamp:
-    return Stamp(text, utc(moment))
+    return Stamp(text, utc_text(moment))
 
 
 def _short(s: Schedule) -> str:

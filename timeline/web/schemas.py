@@ -9,12 +9,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-Status = Literal["planned", "in_progress", "done", "cancelled"]
+from timeline.config.milestones import Status
+
 DATE_TEXT = "2025, 2025-H2, 2025-Q3, 2025-09, 2025-09-15 or an ISO datetime with offset"
-DURATION_PATTERN = r"^\s*\d{1,6}\s*[smhdw]\s*$"
+_DURATION = r"\s*\d{1,6}\s*[smhdw]\s*"
+DURATION_PATTERN = f"^{_DURATION}$"
 DateText = Annotated[str, Field(max_length=64, examples=["2026-Q3"])] | int
 DurationText = Annotated[str, Field(pattern=DURATION_PATTERN, examples=["30d"])]
-RepeatText = Annotated[str, Field(pattern=r"^(never|\s*\d{1,6}\s*[smhdw]\s*)$", examples=["30d", "never"])]
+RepeatText = Annotated[str, Field(pattern=f"^(never|{_DURATION})$", examples=["30d", "never"])]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 MAX_ATTRIBUTES_BYTES = 16_384

@@ -6,9 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from timeline.config.subscriptions import Format
 from timeline.web.schemas import StorableInput
 
-Format = Literal["standard", "slack", "discord"]
 DeliveryStatus = Literal["pending", "in_flight", "delivered", "dead", "cancelled"]
 EventPattern = Field(default_factory=lambda: ["*"], description="Glob patterns of notice types: milestone.*, *")
 

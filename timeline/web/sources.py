@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from timeline.dates import utc_text
 from timeline.feeds import health
-from timeline.rules import iso
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return iso(moment) if moment is not None else None
+    return utc_text(moment) if moment is not None else None
 
 
 def feeds_health(conn: Connection, *, include_inactive: bool = False) -> list[dict[str, Any]]:
