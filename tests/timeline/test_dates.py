@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -409,3 +411,24 @@ def test_a_span_reads_both_ends_in_its_zone() -> None:
     assert (schedule.opens.timezone, schedule.closes.timezone) == ("Europe/Berlin", "Europe/Berlin")
     assert slip_days(span("2025", "2026-06", "Europe/Berlin"), span("2025", "2026-07", "Europe/Berlin")) == 31
     assert slip_days(point("2025-01-01T00:00Z"), point("2024-12-30T12:00Z")) == -1
+
+
+@pytest.fixture
+def machine_in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone set to New York for one test (TZ and `time.tzset`), then restored."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("machine_in_new_york")
+def test_instants_are_utc_whatever_the_machines_zone() -> None:
+    """Windows and instant text come out in UTC on a server set to any zone: a naive instant is
+    UTC, not the machine's wall clock."""
+    assert utc_text(datetime(2028, 1, 1)) == "2028-01-01T00:00:00Z"
+    assert utc_text(datetime(2028, 1, 1, tzinfo=ZoneInfo("Europe/Berlin"))) == "2027-12-31T23:00:00Z"
+    assert parse_window("2026-03-08", "America/Havana").start.isoformat() == "2026-03-08T05:00:00+00:00"
+    assert parse_window("2026-03-08T10:00+02:00").start.isoformat() == "2026-03-08T08:00:00+00:00"
+    assert parse_window("2026-03-08T10:00:00", "Europe/Berlin").end.isoformat() == "2026-03-08T09:00:01+00:00"
