@@ -27,6 +27,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check timeline alerts tests bench
 	$(BIN)/mypy timeline alerts
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/check_shape.py
 
 pytest: $(DEV_STAMP)
 	$(BIN)/pytest --cov --cov-report=term:skip-covered --cov-fail-under=85

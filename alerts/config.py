@@ -68,6 +68,9 @@ class AlertsConfig:
     system resolver, bounded in time), to refuse a name that reaches only refused addresses.
     `allow_private_setting` and `allow_cidrs_setting` name the application's settings that lift the
     SSRF guard, for its refusals to say what to change.
+    Email subscriptions go through the SMTP server of `smtp_url` (`smtp://user:pass@host:587`, or
+    `smtps://`) from `mail_from`; their `List-Unsubscribe` links start with `public_url`. The email
+    and Apprise channels each run their blocking calls in a pool of `channel_threads` threads.
     """
 
     allow_private: bool = False
@@ -85,13 +88,19 @@ class AlertsConfig:
     tuning: Tuning = field(default_factory=lambda: Tuning())
     removed_grace: timedelta = timedelta(hours=1)
     resolve: Callable[[str], Sequence[str]] | None = field(default=None, repr=False, compare=False)
+    smtp_url: str | None = field(default=None, repr=False)
+    mail_from: str | None = None
+    public_url: str | None = None
+    channel_threads: int = 8
     policy: AddressPolicy = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.retry_schedule:
             raise ValueError("retry_schedule needs at least one wait")
-        if self.timeout <= timedelta(0) or self.concurrency < 1 or self.batch_size < 1 or self.max_in_flight < 1:
-            raise ValueError("timeout, concurrency, batch_size and max_in_flight must be positive")
+        if min(
+            self.concurrency, self.batch_size, self.max_in_flight, self.channel_threads
+        ) < 1 or self.timeout <= timedelta(0):
+            raise ValueError("timeout, concurrency, batch_size, max_in_flight and channel_threads must be positive")
         if self.lease is not None and self.lease < 2 * self.timeout:
             raise ValueError("lease must last at least two request timeouts")
         policy = AddressPolicy.from_settings(

@@ -39,6 +39,7 @@ from sqlalchemy.exc import OperationalError
 
 from alerts.channels import Channels
 from alerts.config import AlertsConfig
+from alerts.digest_store import publish_due_digests
 from alerts.health import cancel_orphans
 from alerts.outbox import Claimed, FanOut, Lease, claim, fan_out, record, release, renew
 from alerts.policy import AttemptResult
@@ -155,6 +156,8 @@ class DeliveryLoop:
         def work(conn: Connection) -> tuple[list[Claimed], FanOut | None, int]:
             if reclaim:  # housekeeping at the same pace as looking for expired leases
                 cancel_orphans(conn, now, self.config)
+                if publish_due_digests(conn, now):
+                    self.unfanned = True  # the new digests fan out below, in this transaction
             claimed = claim(conn, self.worker_id, now, limit, self.config.claim_lease, exclude, reclaim=reclaim)
             if len(claimed) == limit or not self.unfanned:
                 return claimed, None, 0

@@ -3,6 +3,7 @@
 AlertsError
 ├── SubscriptionError (ValueError)   a subscription that cannot be created or changed as asked
 │   └── UnsafeTargetError            a target URL the SSRF guard refuses (names the URL and the range)
+├── SilenceError (ValueError)        a silence that cannot be created as asked (names the field)
 ├── NotFoundError (LookupError)      an id that names nothing
 └── ConflictError                    the request clashes with the current state (config-owned, in flight)
 """
@@ -25,6 +26,12 @@ class UnsafeTargetError(SubscriptionError):
         super().__init__(f"{url}: {reason}", field="url")
         self.url = url
         self.reason = reason
+
+
+class SilenceError(AlertsError, ValueError):
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFoundError(AlertsError, LookupError):

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, select, update
 
 from alerts.config import AlertsConfig
+from alerts.message import own_message
 from alerts.notices import NewNotice, publish
 from alerts.policy import Decision, should_disable
 from alerts.statements import DELIVERIES, HEALTH, SUBSCRIPTIONS
@@ -72,17 +74,19 @@ def disable(conn: Connection, subscription_id: str, reason: str, now: datetime) 
     if url is None:
         return
     cancel_pending(conn, subscription_id, f"subscription disabled: {reason}", now)
+    data: dict[str, Any] = {
+        "subscription_id": subscription_id,
+        # The host only: a path may hold a token (Slack and Discord URLs do).
+        "host": urlsplit(url).hostname,
+        "reason": reason,
+        "title": f"Webhook {subscription_id} disabled",
+    }
+    data["message"] = own_message("subscription.disabled", data).as_dict()
     notice = NewNotice(
         type="subscription.disabled",
         key=f"subscription.disabled:{subscription_id}:{now.isoformat()}",
         occurred_at=now,
-        data={
-            "subscription_id": subscription_id,
-            # The host only: a path may hold a token (Slack and Discord URLs do).
-            "host": urlsplit(url).hostname,
-            "reason": reason,
-            "title": f"Webhook {subscription_id} disabled",
-        },
+        data=data,
     )
     publish(conn, [notice], now)
 

@@ -19,11 +19,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 MAX_FACTS = 6
 """A message carries at most this many facts: more is a table, not a notice."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+_ISO_INSTANT = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+OWN_TYPES = ("subscription.disabled", "test.ping")
+"""The notice types this package makes itself, worded by `own_message`."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,8 @@ def web_link(value: Any) -> str | None:
 
 def message_of(payload: Any) -> Message:
     """The message of a notice `payload` (`{"type", "timestamp", "data"}`), or a plain one made from
-    its type and `data["summary"]` when it carries none that is usable. Never raises."""
+    its `data["title"]` (else its type) and `data["summary"]` when it carries none that is usable;
+    this package's own types are worded by `own_message`. Never raises."""
     data = payload.get("data") if isinstance(payload, dict) else None
     data = data if isinstance(data, dict) else {}
     carried = data.get("message")
@@ -81,7 +87,13 @@ def message_of(payload: Any) -> Message:
         text = text if isinstance(text, str) else ""
         return Message.of(carried["headline"], text, _facts(carried.get("facts")), carried.get("link"))
     kind = payload.get("type") if isinstance(payload, dict) else None
-    headline = type_words(kind) if isinstance(kind, str) and kind else "Notice"
+    if kind in OWN_TYPES:
+        return own_message(kind, data)
+    title = data.get("title")
+    if isinstance(title, str) and title.strip():
+        headline = title.strip()
+    else:
+        headline = type_words(kind) if isinstance(kind, str) and kind else "Notice"
     summary = data.get("summary")
     return Message.of(headline, summary if isinstance(summary, str) else "", (), data.get("link"))
 
@@ -100,3 +112,40 @@ def type_words(notice_type: str) -> str:
     """A notice type as words, for a message that has none: `feed.item_matched` → "Feed item matched"."""
     words = clean(notice_type).replace(".", " ").replace("_", " ").strip()
     return words[:1].upper() + words[1:] if words else "Notice"
+
+
+def _text(data: dict[str, Any], key: str, default: str) -> str:
+    value = data.get(key)
+    return value.strip() if isinstance(value, str) and value.strip() else default
+
+
+def _instant(match: re.Match[str]) -> str:
+    try:
+        moment = datetime.fromisoformat(match[0].replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return match[0]
+    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M} UTC"
+
+
+def human_instants(text: str) -> str:
+    """`text` with ISO instants written as people read them: `since 2026-12-01T10:00:00+00:00` →
+    `since 1 Dec 2026, 10:00 UTC`."""
+    return _ISO_INSTANT.sub(_instant, text)
+
+
+def own_message(notice_type: str, data: dict[str, Any]) -> Message:
+    """The message of a notice this package makes (`OWN_TYPES`), from its `data`. Never raises."""
+    subscription = _text(data, "subscription_id", "a subscription")
+    if notice_type == "subscription.disabled":
+        host = _text(data, "host", "its receiver")
+        reason = human_instants(_text(data, "reason", "it kept failing"))
+        return Message.of(
+            f"Webhook {subscription} disabled",
+            f"Deliveries to {host} have stopped: {reason}. Fix the receiver, then turn the subscription back on.",
+            [("Subscription", subscription), ("Receiver", host), ("Reason", reason)],
+        )
+    return Message.of(
+        "Test notice: this webhook works",
+        f"A signed test notice for subscription {subscription} reached this receiver.",
+        [("Subscription", subscription)],
+    )

@@ -52,7 +52,10 @@ class Subscription(SQLModel, table=True):
     keep only notices carrying at least one of them. `origin` is `config` (declared in a file, owned
     by it) or `api`. After a rotation `previous_secret` keeps signing until `previous_secret_expires_at`.
     `failing_since` is the first failure since the last success; a subscription failing for too long,
-    or answered 410 Gone, is made inactive with `disabled_reason`.
+    or answered 410 Gone, is made inactive with `disabled_reason`. The `url` of an `email`
+    subscription is `mailto:` and its addresses, comma-separated; of an `apprise` one, the Apprise URL.
+    `quiet` (`22:00-07:00 Europe/Paris`) holds the hours its deliveries wait out, `digest`
+    (`daily 09:00 Europe/Paris`) when its notices go as one message instead of one by one.
     """
 
     __tablename__ = "subscriptions"
@@ -75,6 +78,8 @@ class Subscription(SQLModel, table=True):
     last_success_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     concurrency: int | None = Field(default=None, sa_column=Column(Integer))
     timeout_seconds: float | None = Field(default=None, sa_column=Column(Float))
+    quiet: str | None = Field(default=None, sa_column=Column(String(100)))
+    digest: str | None = Field(default=None, sa_column=Column(String(100)))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
@@ -125,3 +130,22 @@ class DeliveryAttempt(SQLModel, table=True):
     response_excerpt: str | None = Field(default=None, sa_column=Column(Text))
     error: str | None = Field(default=None, sa_column=Column(Text))
     worker: str | None = Field(default=None, sa_column=Column(String(200)))
+
+
+class Silence(SQLModel, table=True):
+    """A mute, Alertmanager-style: notices about `subject` (or carrying `tag`) whose type matches the
+    glob `types` are still created, but their deliveries are recorded as `silenced`, not sent, from
+    `starts_at` until `ends_at`. Expiring a silence early sets `ends_at` to that instant and
+    `expired_at`."""
+
+    __tablename__ = "silences"
+
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    subject: str | None = Field(default=None, sa_column=Column(String(200)))
+    tag: str | None = Field(default=None, sa_column=Column(String(200)))
+    types: str = Field(default="*", sa_column=Column(String(200), nullable=False))
+    starts_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    ends_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    expired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

@@ -27,9 +27,9 @@ from sqlalchemy import Connection, update
 from alerts.batch_rows import insert_returning, insert_rows
 from alerts.config import AlertsConfig
 from alerts.health import update_health
-from alerts.policy import AttemptResult, Decision, Filters, decide, wants
+from alerts.held_rows import addressed, quiet_retries, sort_pairs, write_held
+from alerts.policy import AttemptResult, Decision, Filters, decide
 from alerts.signing import new_webhook_id, signing_keys
-from alerts.sqltypes import json_strings
 from alerts.statements import (
     ACTIVE_SUBSCRIPTIONS,
     ATTEMPTS,
@@ -83,17 +83,19 @@ def fan_out(conn: Connection, now: datetime, limit: int = 500, lease: Lease | No
     notices = [NoticeRow(*row) for row in conn.execute(statement, {"limit": limit, "now": now})]
     if not notices:
         return FanOut(0, 0)
+    active = conn.execute(ACTIVE_SUBSCRIPTIONS).all()
     subscriptions = {
-        row.id: (sending_row(row), Filters(tuple(row.events), tuple(row.tags), tuple(row.subjects)))
-        for row in conn.execute(ACTIVE_SUBSCRIPTIONS)
+        row.id: (sending_row(row), Filters(tuple(row.events), tuple(row.tags), tuple(row.subjects))) for row in active
     }
     notices.sort()  # by id, the first field
     pairs = [
         (notice, sub_id)
         for notice in notices
         for sub_id, (_, filters) in subscriptions.items()
-        if wants(filters, notice.type, json_strings(notice.tags), json_strings(notice.subjects))
+        if addressed(notice.type, notice.tags, notice.subjects, sub_id, filters)
     ]
+    held = sort_pairs(conn, pairs, active, now)  # silenced, quiet or collected for a digest
+    pairs, created = held.now, write_held(conn, held, now)
     columns = ("notice_id", "subscription_id", "webhook_id")
     unique = ("notice_id", "subscription_id")
     fresh = {
@@ -107,7 +109,7 @@ def fan_out(conn: Connection, now: datetime, limit: int = 500, lease: Lease | No
     }
     taken, left = _lease(pairs, lease, subscriptions) if lease is not None else ([], pairs)
     rows = [(notice.id, sub_id, new_webhook_id()) for notice, sub_id in left]
-    created = insert_rows(conn, DELIVERIES, columns, rows, shared=fresh, unique=unique)
+    created += insert_rows(conn, DELIVERIES, columns, rows, shared=fresh, unique=unique)
     if lease is None:
         return FanOut(len(notices), created)
     rows = [(notice.id, sub_id, new_webhook_id()) for notice, sub_id in taken]
@@ -260,6 +262,8 @@ def record(
     if not outcomes:
         return Recorded(0, 0, 0, ())
     worked = [_work_out(claimed, result, now, config, rng) for claimed, result in outcomes]
+    moved = quiet_retries(conn, [(o.claimed.subscription_id, o.decision) for o in worked])
+    worked = [o._replace(decision=decision) for o, decision in zip(worked, moved, strict=True)]
     try:
         with conn.begin_nested():
             _write(conn, worker_id, now, worked)

@@ -9,6 +9,7 @@ import random
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -18,6 +19,7 @@ from alerts.config import AlertsConfig
 from alerts.delivery_loop import DeliveryLoop, DeliveryStats
 from alerts.errors import NotFoundError
 from alerts.gc_freeze import new_objects_only
+from alerts.message import own_message
 from alerts.policy import AttemptResult
 from alerts.sqltypes import utcnow
 from alerts.statements import SUBSCRIPTIONS, Claimed
@@ -82,11 +84,9 @@ async def send_test(
         row = conn.execute(select(SUBSCRIPTIONS).where(s.id == subscription_id)).one_or_none()
     if row is None:
         raise NotFoundError(f"no subscription {subscription_id!r}")
-    payload = {
-        "type": "test.ping",
-        "timestamp": moment.isoformat().replace("+00:00", "Z"),
-        "data": {"subscription_id": subscription_id, "title": "Test notice: this webhook works"},
-    }
+    data: dict[str, Any] = {"subscription_id": subscription_id, "title": "Test notice: this webhook works"}
+    data["message"] = own_message("test.ping", data).as_dict()
+    payload = {"type": "test.ping", "timestamp": moment.isoformat().replace("+00:00", "Z"), "data": data}
     delivery = Claimed(
         id=0,
         webhook_id=signing.new_webhook_id(),

@@ -26,7 +26,7 @@ from alerts.sqltypes import stored_text
 SUBSCRIPTIONS: Table = Subscription.__table__  # type: ignore[attr-defined]
 DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
 ATTEMPTS: Table = DeliveryAttempt.__table__  # type: ignore[attr-defined]
-STATUSES = ("pending", "in_flight", "delivered", "dead", "cancelled")
+STATUSES = ("pending", "in_flight", "delivered", "dead", "cancelled", "silenced", "collected", "digested")
 
 
 def among(dialect: str, column: Any) -> Any:
@@ -78,7 +78,13 @@ def take_statement(dialect: str, expired: bool, skipping: bool) -> Any:
         if expired
         else ((d.status == "pending", d.next_attempt_at <= by), d.next_attempt_at)
     )
-    query = select(d.id).join(SUBSCRIPTIONS, s.id == d.subscription_id).where(s.active.is_(True), *due).order_by(order)
+    # Ties (the deliveries moved to the end of quiet hours share a time) go in the order they were made.
+    query = (
+        select(d.id)
+        .join(SUBSCRIPTIONS, s.id == d.subscription_id)
+        .where(s.active.is_(True), *due)
+        .order_by(order, d.id)
+    )
     if skipping:
         query = query.where(d.subscription_id.not_in(bindparam("skipped", expanding=True)))
     chosen = picked(dialect, d.id, query.limit(bindparam("limit", type_=Integer)), DELIVERIES)

@@ -8,11 +8,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from alerts.channel_fields import CHANNEL_FIELDS, CHANNEL_FORMATS, channel_fields
 from alerts.config import MAX_TIMEOUT, AlertsConfig
 from alerts.errors import SubscriptionError, UnsafeTargetError
 from alerts.formats import FORMATS
 from alerts.guard import check_url, resolved_refusal
 
+SUBSCRIPTION_FORMATS = (*FORMATS, *CHANNEL_FORMATS)
 MAX_CONCURRENCY = 100
 MAX_PATTERNS = 100
 """The most event patterns (and tags, and subjects) a subscription may list: fan-out matches every
@@ -40,8 +42,8 @@ def _url(value: Any, config: AlertsConfig) -> str:
 
 
 def _format(value: Any, config: AlertsConfig) -> str:
-    if value not in FORMATS:
-        raise SubscriptionError(f"format is one of {', '.join(FORMATS)}", field="format")
+    if value not in SUBSCRIPTION_FORMATS:
+        raise SubscriptionError(f"format is one of {', '.join(SUBSCRIPTION_FORMATS)}", field="format")
     return str(value)
 
 
@@ -83,25 +85,42 @@ CHECKS: dict[str, Callable[[Any, AlertsConfig], Any]] = {
 }
 """The check of each editable field: it returns the value normalised or raises SubscriptionError
 naming the field."""
-EDITABLE = frozenset(CHECKS)
+EDITABLE = frozenset(CHECKS) | CHANNEL_FIELDS
 
 
-def validate(fields: Mapping[str, Any], config: AlertsConfig) -> dict[str, Any]:
-    """Check subscription fields (any subset of `EDITABLE`) and return them normalised.
+def validate(fields: Mapping[str, Any], config: AlertsConfig, current_format: str = "standard") -> dict[str, Any]:
+    """Check subscription fields (any subset of `EDITABLE`) and return them normalised. The target
+    (`url`, or `to` for format email, stored as a `mailto:` URL), `quiet` and `digest` are checked
+    by `alerts.channel_fields`, the target by the format (`current_format` when `fields` does not
+    set it).
 
     Raises `UnsafeTargetError` for a URL the SSRF guard refuses, `SubscriptionError` naming the
     field for anything else."""
     unknown = sorted(set(fields) - EDITABLE)
     if unknown:
         raise SubscriptionError(f"unknown field {unknown[0]!r}", field=unknown[0])
-    return {name: CHECKS[name](value, config) for name, value in fields.items()}
+    format_ = fields.get("format", current_format)
+    by_channel = format_ in CHANNEL_FORMATS
+    if current_format in CHANNEL_FORMATS and not by_channel and "url" not in fields:
+        raise SubscriptionError(f"format {format_} sends to a url: give one with the new format", field="url")
+    clean = {
+        name: CHECKS[name](value, config)
+        for name, value in fields.items()
+        if name not in CHANNEL_FIELDS and not (by_channel and name == "url")
+    }
+    return clean | channel_fields(format_, fields, config.policy)
 
 
 def check_reachable(url: str, config: AlertsConfig) -> None:
     """Refuse, at creation, a target whose host name resolves only to addresses the guard refuses
     (`UnsafeTargetError` naming the url). A name that does not resolve now is let through: every
-    connection is checked again when it is made."""
-    host = urlsplit(url).hostname
+    connection is checked again when it is made. Only http(s) targets: email goes to the configured
+    SMTP server, and Apprise's host checks are `alerts.channel_fields`'s (each connection's, its
+    sender's)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return
+    host = parts.hostname
     reason = resolved_refusal(host, config.policy, config.resolve) if host else None
     if reason:
         raise UnsafeTargetError(url, reason)

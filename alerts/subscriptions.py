@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
+from alerts.channel_fields import addresses
 from alerts.config import AlertsConfig
 from alerts.errors import ConflictError, NotFoundError, SubscriptionError
 from alerts.health import REMOVED_FROM_CONFIG, cancel_pending
@@ -49,6 +50,9 @@ class SubscriptionView:
     previous_secret_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    to: tuple[str, ...] = ()
+    quiet: str | None = None
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,9 @@ class SubscriptionSpec:
     subjects: tuple[str, ...] = ()
     secret: str | None = None
     description: str | None = None
+    to: tuple[str, ...] = ()
+    quiet: str | None = None
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,9 @@ def _view(row: Row[Any]) -> SubscriptionView:
         previous_secret_expires_at=row.previous_secret_expires_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        to=addresses(row.url) if row.format == "email" else (),
+        quiet=row.quiet,
+        digest=row.digest,
     )
 
 
@@ -116,7 +126,7 @@ def create_subscription(
     config: AlertsConfig,
     now: datetime,
     *,
-    url: str,
+    url: str | None = None,
     format: str = "standard",
     events: Sequence[str] = ("*",),
     tags: Sequence[str] = (),
@@ -124,11 +134,18 @@ def create_subscription(
     description: str | None = None,
     concurrency: int | None = None,
     timeout_seconds: float | None = None,
+    to: Sequence[str] | None = None,
+    quiet: str | None = None,
+    digest: str | None = None,
 ) -> WithSecret:
-    """Create a subscription (origin `api`) with a fresh `whsec_` secret, returned this once."""
+    """Create a subscription (origin `api`) with a fresh `whsec_` secret, returned this once. An
+    email subscription names its addresses in `to` instead of a `url`."""
     fields = validate(
         {
             "url": url,
+            "to": to,
+            "quiet": quiet,
+            "digest": digest,
             "format": format,
             "events": events,
             "tags": tags,
@@ -169,7 +186,7 @@ def update_subscription(
     """Apply a PATCH: only the fields present in `changes` change. Enabling a disabled subscription
     clears its reason and failure clock; disabling it cancels its pending deliveries."""
     row = _row(conn, subscription_id)
-    fields = validate(changes, config)
+    fields = validate(changes, config, row.format)
     if row.origin == "config" and set(fields) - {"active"}:
         raise ConflictError(f"subscription {subscription_id!r} is declared in the config file: edit it there")
     if "url" in fields and fields["url"] != row.url:
@@ -225,7 +242,10 @@ def validate_spec(spec: SubscriptionSpec, config: AlertsConfig) -> dict[str, Any
         raise SubscriptionError("id is required (at most 200 characters)", field="id")
     fields = validate(
         {
-            "url": spec.url,
+            "url": spec.url or None,
+            "to": spec.to or None,
+            "quiet": spec.quiet,
+            "digest": spec.digest,
             "format": spec.format,
             "events": spec.events,
             "tags": spec.tags,

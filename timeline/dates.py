@@ -225,6 +225,19 @@ def utc_text(moment: datetime) -> str:
     return aware.isoformat().replace("+00:00", "Z")
 
 
+def calendar_days_between(old: datetime, new: datetime, old_zone: str, new_zone: str) -> int:
+    """Whole calendar days from `old`'s date in `old_zone` to `new`'s date in `new_zone`: a move from
+    Q4 to Q1 is 90 days even when a daylight-saving change makes it an hour short of 90 * 24 hours."""
+    return (new.astimezone(ZoneInfo(new_zone)).date() - old.astimezone(ZoneInfo(old_zone)).date()).days
+
+
 def slip_days(old: Schedule, new: Schedule) -> int:
-    """How many whole days the due date moved: positive when it slipped later, negative when pulled in."""
-    return whole_days(new.due_at - old.due_at)
+    """How many calendar days the (end) window's last day moved, in the milestone's zone: positive
+    when it slipped later, negative when pulled in. An instant's day is its own date."""
+    last = timedelta(microseconds=1)
+    return calendar_days_between(old.due_at - last, new.due_at - last, old.closes.timezone, new.closes.timezone)
+
+
+def start_shift_days(old: Schedule, new: Schedule) -> int:
+    """How many calendar days the opening of the window moved, in the milestone's zone."""
+    return calendar_days_between(old.opens_at, new.opens_at, old.opens.timezone, new.opens.timezone)

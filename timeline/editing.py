@@ -72,7 +72,13 @@ def _owned_by_api(row: Any, config_file: Path) -> None:
 
 
 def create_milestone(
-    engine: Engine, data: dict[str, Any], now: datetime, *, defaults: Defaults, config_file: Path
+    engine: Engine,
+    data: dict[str, Any],
+    now: datetime,
+    *,
+    defaults: Defaults,
+    config_file: Path,
+    base_url: str | None = None,
 ) -> Any:
     """Add the milestone described by `data` (the fields of `milestones.yaml`); return its row."""
     m = _spec(data, defaults)
@@ -83,7 +89,7 @@ def create_milestone(
                 _owned_by_api(existing, config_file)
             state = "was removed; ids are never reused" if existing.archived_at else "already exists"
             raise ConflictError(f"milestone {m.id!r} {state}")
-        apply(conn, [Change("added", m)], now, path=None, origin="api")
+        apply(conn, [Change("added", m)], now, path=None, origin="api", base_url=base_url)
         return _row(conn, m.id)
 
 
@@ -120,7 +126,14 @@ def _editable_row(conn: Connection, milestone_id: str, config_file: Path) -> Any
 
 
 def update_milestone(
-    engine: Engine, milestone_id: str, patch: dict[str, Any], now: datetime, *, defaults: Defaults, config_file: Path
+    engine: Engine,
+    milestone_id: str,
+    patch: dict[str, Any],
+    now: datetime,
+    *,
+    defaults: Defaults,
+    config_file: Path,
+    base_url: str | None = None,
 ) -> Any:
     """Change the given fields of an API milestone; return its row. Giving `when` makes it a point,
     giving `starts` or `ends` makes it a span; a field given as null goes back to its default."""
@@ -142,13 +155,15 @@ def update_milestone(
         # The same comparison as a config edit: the milestone is compared as if the file owned it.
         changes = diff([after], {before.id: Stored(before, "config", False)})
         if changes:
-            apply(conn, changes, now, path=None, origin="api")
+            apply(conn, changes, now, path=None, origin="api", base_url=base_url)
         return _row(conn, milestone_id)
 
 
-def delete_milestone(engine: Engine, milestone_id: str, now: datetime, *, config_file: Path) -> None:
+def delete_milestone(
+    engine: Engine, milestone_id: str, now: datetime, *, config_file: Path, base_url: str | None = None
+) -> None:
     """Archive an API milestone (its history and notices stay) and publish `milestone.removed`."""
     with write_transaction(engine) as conn:
         row = _editable_row(conn, milestone_id, config_file)
         m = to_def(row)
-        apply(conn, [Change("removed", m, m)], now, path=None, origin="api")
+        apply(conn, [Change("removed", m, m)], now, path=None, origin="api", base_url=base_url)

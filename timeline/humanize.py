@@ -131,3 +131,20 @@ def due(due_at: datetime, now: datetime, timezone: str = "UTC") -> str:
     if now >= due_at:
         return "due today" if days == 0 else f"overdue by {plural(-days, 'day')}"
     return "due today" if days == 0 else f"due {day(due_at, timezone)}, {in_days(days)}"
+
+
+def duration(delta: timedelta) -> str:
+    """`45 minutes`, `3 hours`, `2 days`: a length of time in its largest whole unit (at least a minute)."""
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds >= 86400:
+        return plural(seconds // 86400, "day")
+    if seconds >= 3600:
+        return plural(seconds // 3600, "hour")
+    return plural(max(seconds // 60, 1), "minute")
+
+
+def signed_days(days: int) -> str:
+    """`+182 days`, `-30 days`, `0 days`: a move in days with its direction."""
+    sign = "+" if days > 0 else "-" if days < 0 else ""
+    return sign + plural(abs(days), "day")
+

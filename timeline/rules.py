@@ -26,6 +26,7 @@ from alerts.newnotice import NewNotice
 from timeline.config.milestones import MilestoneDef
 from timeline.dates import utc_text, whole_days
 from timeline.durations import format_duration
+from timeline.wording import stage_message
 
 _FAR = timedelta(days=365 * 1000)
 
@@ -101,20 +102,29 @@ class Decision:
     next_check_at: datetime | None
 
 
-def decide(m: MilestoneDef, sent: set[str], now: datetime, known_since: datetime, notify_past: bool) -> Decision:
-    """The notice due now for `m` (if any and not in `sent`), and the next instant worth a scan."""
+def decide(
+    m: MilestoneDef,
+    sent: set[str],
+    now: datetime,
+    known_since: datetime,
+    notify_past: bool,
+    base_url: str | None = None,
+) -> Decision:
+    """The notice due now for `m` (if any and not in `sent`), and the next instant worth a scan.
+    `base_url` is where people reach the page: the message links to the milestone's row on it."""
     stage, next_at = stage_at(m, now)
     if stage is None or stage.key in sent:
         return Decision((), next_at)
     if stage.start < known_since and not notify_past:
         return Decision((), next_at)
-    return Decision((stage_notice(m, stage, now),), next_at)
+    return Decision((stage_notice(m, stage, now, base_url),), next_at)
 
 
-def stage_notice(m: MilestoneDef, stage: Stage, now: datetime) -> NewNotice:
+def stage_notice(m: MilestoneDef, stage: Stage, now: datetime, base_url: str | None = None) -> NewNotice:
     data = milestone_data(m, now)
     data["stage"] = stage.label or None
     data["summary"] = _summary(m, stage, now)
+    data["message"] = stage_message(m, stage.type, now, base_url).as_dict()
     return NewNotice(stage.type, stage.key, stage.start, data, subjects=(m.id,), tags=m.tags)
 
 
@@ -150,7 +160,11 @@ def milestone_data(m: MilestoneDef, now: datetime) -> dict[str, Any]:
 
 
 def scan(
-    milestones: Iterable[tuple[MilestoneDef, datetime]], sent: set[str], now: datetime, notify_past: bool
+    milestones: Iterable[tuple[MilestoneDef, datetime]],
+    sent: set[str],
+    now: datetime,
+    notify_past: bool,
+    base_url: str | None = None,
 ) -> dict[str, Decision]:
     """Decide every milestone given with the instant it became known. Keys in `sent` are not created again."""
-    return {m.id: decide(m, sent, now, known, notify_past) for m, known in milestones}
+    return {m.id: decide(m, sent, now, known, notify_past, base_url) for m, known in milestones}

@@ -19,8 +19,9 @@ from timeline.store import MILESTONES, due_for_scan, to_def
 BATCH = 500
 
 
-def scan_due(engine: Engine, now: datetime, *, notify_past: bool = False) -> list[str]:
-    """Create the notices due at `now`; return their keys. Idempotent: a rerun creates nothing."""
+def scan_due(engine: Engine, now: datetime, *, notify_past: bool = False, base_url: str | None = None) -> list[str]:
+    """Create the notices due at `now`; return their keys. Idempotent: a rerun creates nothing.
+    `base_url` (TIMELINE_PUBLIC_URL) is what the messages link to."""
     created: list[str] = []
     while True:
         with write_transaction(engine) as conn:
@@ -29,7 +30,7 @@ def scan_due(engine: Engine, now: datetime, *, notify_past: bool = False) -> lis
                 return created
             milestones = [(to_def(row), row.created_at) for row in rows]
             sent = existing_keys(conn, [m.id for m, _ in milestones])
-            decisions = rules.scan(milestones, sent, now, notify_past)
+            decisions = rules.scan(milestones, sent, now, notify_past, base_url)
             created += publish(conn, [n for d in decisions.values() for n in d.notices], now)
             conn.execute(
                 update(MILESTONES)

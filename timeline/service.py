@@ -181,7 +181,9 @@ class Service:
                 if problems:
                     raise ConfigError(problems)
                 assert bundle is not None
-                result = apply_config(self.engine, bundle, moment, alerts_config=self.alerts)
+                result = apply_config(
+                    self.engine, bundle, moment, alerts_config=self.alerts, base_url=self.settings.base_url
+                )
             except ConfigError as exc:
                 self._config_failed(fingerprint, exc, bundle, moment)
                 return None
@@ -238,7 +240,9 @@ class Service:
 
     def scan(self, now: datetime | None = None) -> list[str]:
         with self.metrics.time_scan():
-            created = scan_due(self.engine, now or utcnow(), notify_past=self.settings.notify_past)
+            created = scan_due(
+                self.engine, now or utcnow(), notify_past=self.settings.notify_past, base_url=self.settings.base_url
+            )
         if created:
             log.info("due scan created %d notices", len(created), extra={"notices": created[:20]})
         return created

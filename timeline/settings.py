@@ -28,6 +28,8 @@ ENV_PREFIX = "TIMELINE_"
 ENV_FILE = Path(".env")
 """Read from the working directory: settings, and the secrets `secret_env` names in subscriptions.yaml."""
 DEFAULT_CONFIG_DIR = Path("config")
+SECRET_SETTINGS = frozenset({"TIMELINE_SMTP_URL"})
+"""Settings whose bad value is not repeated in the error: it may hold a password."""
 
 
 def default_database_url(config_dir: Path) -> str:
@@ -120,6 +122,10 @@ class Settings(BaseSettings):
     delivery_lease: Duration | None = Field(
         None, description="How long a claimed delivery stays a worker's (>= 2 timeouts); default from the timeout"
     )
+    smtp_url: str | None = Field(
+        None, description="SMTP server of email subscriptions: smtp://user:pass@host:587 (STARTTLS) or smtps://host"
+    )
+    mail_from: str | None = Field(None, description="The From address of email notices")
 
     @model_validator(mode="before")
     @classmethod
@@ -170,6 +176,30 @@ class Settings(BaseSettings):
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from alerts.mail import parse_smtp_url
+
+        parsed = parse_smtp_url(value)
+        if isinstance(parsed, str):
+            raise ValueError(parsed)
+        return value.strip()
+
+    @field_validator("mail_from")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from alerts.mail import address_problem
+
+        problem = address_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value.strip()
+
     @field_validator("delivery_lease")
     @classmethod
     def _lease(cls, value: timedelta | None, info: ValidationInfo) -> timedelta | None:
@@ -214,7 +244,7 @@ def load_settings(**overrides: Any) -> Settings:
         for error in exc.errors():
             name = env_name(str(error["loc"][0])) if error["loc"] else "settings"
             message = str(error["msg"]).removeprefix("Value error, ")
-            shown = repr(error.get("input"))
+            shown = "a value not shown: it may hold a password" if name in SECRET_SETTINGS else repr(error.get("input"))
             lines.append(f"bad settings: {name}: {message} (got {shown if len(shown) <= 80 else shown[:77] + '...'})")
         raise SettingsError("\n".join(lines)) from None
 
@@ -237,6 +267,18 @@ def require_config(settings: Settings) -> Settings:
     )
 
 
+def default_sender(base_url: str) -> str:
+    """The From address of email notices when TIMELINE_MAIL_FROM is unset: `timeline-alerts@` the
+    public host (`localhost` when that is an address)."""
+    host = urlsplit(base_url).hostname or "localhost"
+    try:
+        ipaddress.ip_address(host)
+        host = "localhost"
+    except ValueError:
+        pass
+    return f"timeline-alerts@{host}"
+
+
 def alerts_config(settings: Settings) -> AlertsConfig:
     """The alerts engine's settings, from ours."""
     from alerts.config import AlertsConfig
@@ -251,4 +293,7 @@ def alerts_config(settings: Settings) -> AlertsConfig:
         retry_schedule=tuple(settings.retry_schedule),
         disable_after=settings.disable_after,
         lease=settings.delivery_lease,
+        smtp_url=settings.smtp_url,
+        mail_from=settings.mail_from or default_sender(settings.base_url),
+        public_url=settings.base_url,
     )

@@ -26,9 +26,9 @@ from timeline.dates import slip_days, utc_text
 from timeline.db import CONFIG_LOCK, advisory_lock, write_transaction
 from timeline.errors import ConfigError
 from timeline.feeds.store import FeedsSync, sync_feeds
-from timeline.humanize import plural
 from timeline.rules import milestone_data
 from timeline.store import CHANGES, MILESTONES, snapshot, to_def, to_values
+from timeline.wording import change_message, moves
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +53,7 @@ class Change:
     def describe(self) -> str:
         m = self.milestone
         if self.kind == "rescheduled" and self.before is not None:
-            slip = self.slip_days or 0
-            direction = f"slipped {plural(slip, 'day')}" if slip >= 0 else f"pulled in {plural(-slip, 'day')}"
-            return f"rescheduled {m.id}: {self.before.schedule.describe()} → {m.schedule.describe()} ({direction})"
+            return f"rescheduled {m.id}: {'; '.join(moves(self.before.schedule, m.schedule))}"
         if self.kind == "status_changed" and self.before is not None:
             return f"status of {m.id}: {self.before.status} → {m.status}"
         if self.kind == "edited":
@@ -128,9 +126,11 @@ def apply(
     path: Path | None,
     origin: str = "config",
     quiet: bool = False,
+    base_url: str | None = None,
 ) -> list[str]:
     """Write `changes`; return the keys of the notices created. `origin` is "config" (from `path`) or
-    "api"; `quiet` records without notifying `added` (the first import of a file is not news)."""
+    "api"; `quiet` records without notifying `added` (the first import of a file is not news);
+    `base_url` (TIMELINE_PUBLIC_URL) is what the messages link to."""
     notices: list[NewNotice] = []
     known = set(conn.execute(select(MILESTONES.c.id)).scalars())
     for change in changes:
@@ -165,13 +165,13 @@ def apply(
             )
             .returning(CHANGES.c.id)
         ).scalar_one()
-        notice = change_notice(change, change_id, now)
+        notice = change_notice(change, change_id, now, base_url)
         if notice is not None and not (quiet and change.kind == "added"):
             notices.append(notice)
     return publish(conn, notices, now)
 
 
-def change_notice(change: Change, change_id: int, now: datetime) -> NewNotice | None:
+def change_notice(change: Change, change_id: int, now: datetime, base_url: str | None = None) -> NewNotice | None:
     """The notice a recorded change calls for (an `edited` change calls for none)."""
     kind = {
         "added": "milestone.added",
@@ -184,6 +184,7 @@ def change_notice(change: Change, change_id: int, now: datetime) -> NewNotice | 
     m = change.milestone
     data = milestone_data(m, now)
     data["summary"] = change.describe()
+    data["message"] = change_message(change.kind, m, change.before, now, base_url).as_dict()
     if change.kind == "rescheduled" and change.before is not None:
         before = change.before.schedule
         data["previous_window"] = {
@@ -219,6 +220,7 @@ def apply_config(
     *,
     dry_run: bool = False,
     alerts_config: AlertsConfig | None = None,
+    base_url: str | None = None,
 ) -> SyncResult:
     """Diff `bundle` against the database and (unless `dry_run`) apply all of it in one transaction:
     milestones with their history and notices, feeds, config-declared subscriptions. ConfigError
@@ -237,7 +239,7 @@ def apply_config(
         created: list[str] = []
         if changes:
             first_import = not any(s.origin == "config" for s in stored.values())
-            created = apply(conn, changes, now, path=bundle.milestones_path, quiet=first_import)
+            created = apply(conn, changes, now, path=bundle.milestones_path, quiet=first_import, base_url=base_url)
         feeds = sync_feeds(conn, bundle.feeds, now) if bundle.feeds is not None else None
         subscriptions = None
         if bundle.subscriptions is not None:

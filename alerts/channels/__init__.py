@@ -96,9 +96,13 @@ class Channels:
 
 
 def _defaults() -> None:
+    from alerts.channels.apprise import APPRISE_FORMATS, AppriseChannel
+    from alerts.channels.email import EMAIL_FORMATS, EmailChannel
     from alerts.channels.webhook import WEBHOOK_FORMATS, WebhookChannel
 
     register(WEBHOOK_FORMATS, WebhookChannel)
+    register(EMAIL_FORMATS, EmailChannel)
+    register(APPRISE_FORMATS, AppriseChannel)
 
 
 _defaults()

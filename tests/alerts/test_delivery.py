@@ -332,7 +332,8 @@ def test_slack_and_discord_get_their_own_bodies(
     _run(engine, config, now)
     slack = json.loads(receiver.at("/slack")[0].body)
     discord = json.loads(receiver.at("/discord")[0].body)
-    assert slack["text"] == "milestone.due: Notice a: café" and slack["blocks"]
+    assert slack["text"] == "Notice a: café"
+    assert slack["blocks"][0]["text"]["text"] == "Notice a: café"
     assert discord["embeds"][0]["url"] == "https://example.org/x"
     assert "webhook-signature" not in receiver.at("/slack")[0].headers
 
@@ -445,6 +446,8 @@ def test_410_disables_the_subscription_and_says_so(
     data = json.loads(told.body)
     assert data["type"] == "subscription.disabled"
     assert data["data"]["subscription_id"] == gone and data["data"]["host"] == "127.0.0.1"
+    assert data["data"]["message"]["headline"] == f"Webhook {gone} disabled"
+    assert data["data"]["message"]["text"].startswith("Deliveries to 127.0.0.1 have stopped: ")
     publish_many(engine, [notice("b", now)], now)
     _run(engine, config, now)
     assert len(receiver.at("/gone")) == 1
@@ -540,7 +543,9 @@ def test_send_test_pings_now(engine: Engine, config: AlertsConfig, receiver: Rec
     assert ping.result.ok and ping.result.status_code == 200
     (got,) = receiver.received
     assert got.headers["webhook-id"] == ping.webhook_id
-    assert Webhook(sub.secret).verify(got.body, got.headers)["type"] == "test.ping"
+    payload = Webhook(sub.secret).verify(got.body, got.headers)
+    assert payload["type"] == "test.ping"
+    assert payload["data"]["message"]["headline"] == "Test notice: this webhook works"
 
 
 def test_while_another_connection_holds_the_write_lock_the_pass_waits_off_the_loop(

@@ -34,6 +34,8 @@ def test_a_payload_without_a_message_gets_one_from_its_type_and_summary() -> Non
     assert message_of(payload) == Message("Feed item matched", "An article matched", (), None)
     assert message_of({"type": "milestone.window_opened"}).headline == "Milestone window opened"
     assert message_of(None) == Message("Notice")
+    stored = {"type": "milestone.due", "data": {"title": " Build ", "summary": "Build: due now"}}
+    assert message_of(stored) == Message("Build", "Build: due now")  # a payload stored before messages
 
 
 def test_hygiene_controls_surrogates_links_and_fact_count() -> None:

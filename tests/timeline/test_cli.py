@@ -86,6 +86,13 @@ def test_once_then_once_again_creates_the_due_notice_once(env: Path) -> None:
         assert _json(["once", "--json"])["notices"] == []  # type: ignore[index]
     notices = _json(["notices", "--type", "milestone.due", "--json"])
     assert [n["key"] for n in notices] == ["milestone.due:anthropic-us-construction:2028-01-01T00:00:00Z"]  # type: ignore[union-attr]
+    (notice,) = notices  # type: ignore[misc]
+    headline = notice["payload"]["data"]["message"]["headline"]
+    assert headline.endswith(" is due")
+    with freeze_time("2028-01-01T00:00:09Z"):
+        listing = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["notices", "--type", "milestone.due"]).output
+    assert headline in listing
+    assert "notice " in next(line for line in listing.splitlines() if "type" in line)  # the column's name
 
 
 def test_sync_dry_run_prints_the_diff(env: Path, milestones_config: Path) -> None:
@@ -95,7 +102,7 @@ def test_sync_dry_run_prints_the_diff(env: Path, milestones_config: Path) -> Non
     path.write_text(path.read_text().replace("ends: 2027 ", "ends: 2028 "))
     result = CliRunner().invoke(app, ["sync", "--dry-run"])
     assert result.exit_code == 0
-    assert "rescheduled anthropic-us-construction: 2025 → 2027 → 2025 → 2028 (slipped 366 days)" in result.output
+    assert "rescheduled anthropic-us-construction: end moved from 2027 to 2028 (+366 days)" in result.output
     assert _json(["sync", "--dry-run", "--json"])["changes"][0]["slip_days"] == 366  # type: ignore[index]
 
 

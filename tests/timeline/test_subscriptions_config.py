@@ -52,7 +52,8 @@ def test_a_good_file(tmp_path: Path) -> None:
         ),
         (
             "subscriptions:\n  - id: ops\n    url: https://ops.example.com/hook\n    format: teams\n",
-            "subscriptions.yaml:4: subscriptions[0].format: Input should be 'standard', 'slack' or 'discord'",
+            "subscriptions.yaml:4: subscriptions[0].format: Input should be 'standard', 'slack', 'discord', 'email' "
+            "or 'apprise'",
         ),
         (
             "subscriptions:\n  - id: ops\n    url: ftp://ops.example.com/hook\n    format: slack\n",
@@ -111,3 +112,50 @@ def test_check_refuses_a_feed_linking_an_unknown_milestone(tmp_path: Path, monke
         f"{folder / 'feeds.yaml'}:4: feeds[0].milestones[1]: feed 'f' links milestone 'b', which is neither in "
         "milestones.yaml nor created through the API; fix the id or remove it"
     )
+
+
+def test_email_apprise_and_quiet_hours(tmp_path: Path) -> None:
+    path = _file(
+        tmp_path,
+        "subscriptions:\n  - id: mail\n    format: email\n    to: [ops@example.org, cto@example.org]\n"
+        "    quiet: 22:00-07:00 Europe/Paris\n  - id: phone\n    format: apprise\n"
+        "    url: ntfys://ntfy.example.org/timeline\n",
+    )
+    specs = load_subscriptions(path, AlertsConfig(), {})
+    assert [(s.id, s.format, s.to, s.url, s.quiet) for s in specs] == [
+        ("mail", "email", ("ops@example.org", "cto@example.org"), "", "22:00-07:00 Europe/Paris"),
+        ("phone", "apprise", (), "ntfys://ntfy.example.org/timeline", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("    format: email\n", "subscriptions.yaml:2: subscriptions[0].to: format email needs `to`"),
+        (
+            "    format: email\n    to: [ops.example.org]\n",
+            "subscriptions.yaml:4: subscriptions[0].to: 'ops.example.org' is not an email address: it needs an @",
+        ),
+        (
+            "    format: apprise\n    url: foo://bar/baz\n",
+            "subscriptions.yaml:4: subscriptions[0].url: foo:// is not a service Apprise knows",
+        ),
+        (
+            "    url: https://hooks.slack.com/x\n    format: slack\n    quiet: 22:00-07:00 Mars/Olympus\n",
+            "subscriptions.yaml:5: subscriptions[0].quiet: '22:00-07:00 Mars/Olympus': 'Mars/Olympus' is not a time "
+            "zone",
+        ),
+        (
+            "    url: https://hooks.slack.com/x\n    format: slack\n    quiet: 25:00-07:00\n",
+            "subscriptions.yaml:5: subscriptions[0].quiet: '25:00-07:00': a time of day runs from 00:00 to 23:59",
+        ),
+        (
+            "    url: https://hooks.slack.com/x\n    format: slack\n    to: [ops@example.org]\n",
+            "subscriptions.yaml:5: subscriptions[0].to: to is for format email only",
+        ),
+    ],
+)
+def test_channel_fields_are_refused_at_their_line(tmp_path: Path, entry: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_subscriptions(_file(tmp_path, "subscriptions:\n  - id: x\n" + entry), AlertsConfig(), {})
+    assert expected in str(caught.value)

@@ -54,7 +54,7 @@ def test_a_moved_date_is_rescheduled_once_with_its_slip(engine: Engine, tmp_path
     _write(tmp_path, BASE.replace("ends: 2027-H1", "ends: 2027"))
     result = sync_config(engine, path, NOW)
     assert [c.describe() for c in result.changes] == [
-        "rescheduled build: 2025 → 2027-H1 → 2025 → 2027 (slipped 184 days)"
+        "rescheduled build: end moved from 2027-H1 to 2027 (+184 days)"
     ]
     assert sync_config(engine, path, NOW).changes == []
     (key, payload), *rest = _notices(engine)
@@ -64,6 +64,8 @@ def test_a_moved_date_is_rescheduled_once_with_its_slip(engine: Engine, tmp_path
     assert (data["slip_days"], data["direction"]) == (184, "later")
     assert data["previous_window"]["due_at"] == "2027-07-01T00:00:00Z"
     assert data["window"]["due_at"] == "2028-01-01T00:00:00Z"
+    assert data["message"]["text"] == "End moved from 2027-H1 to 2027 (+184 days)."
+    assert data["message"]["headline"].endswith(" slipped 184 days")
     with engine.connect() as conn:
         assert conn.execute(select(MILESTONES.c.revision).where(MILESTONES.c.id == "build")).scalar_one() == 2
 

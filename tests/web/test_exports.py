@@ -194,8 +194,8 @@ def test_notices_feed_entries_are_worded_by_their_message_and_link_to_the_page(m
     unsafe = entries["urn:timeline-alerts:notice:feed.item_matched:dc:2"]
     assert unsafe.link == f"{PUBLIC}/"
     ping = entries["urn:timeline-alerts:notice:test.ping:1"]
-    assert ping.title == "Test ping"
-    assert ping.content[0].value == "<p>ping</p>"
+    assert ping.title == "Test notice: this webhook works"  # alerts words its own notices
+    assert "<li>Subscription: a subscription</li>" in ping.content[0].value
     # The three notices of one transaction are three distinct instants in the same second.
     updated = [e.updated for e in parsed.entries]
     assert len(set(updated)) == len(updated)

@@ -118,3 +118,26 @@ def test_the_schema_documents_every_route_with_examples(make_client):
     schemas = spec["components"]["schemas"]
     for name in ("MilestoneOut", "MilestoneIn", "ErrorBody", "NoticeOut", "SubscriptionIn", "DeliveryOut", "FeedOut"):
         assert schemas[name].get("examples"), name
+
+
+def test_the_webhooks_section_lists_every_notice_type_with_its_payload_and_signature(make_client):
+    from timeline.metrics import NOTICE_TYPES
+
+    spec = make_client().get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.1")
+    assert set(spec["webhooks"]) == set(NOTICE_TYPES)
+    schemas = spec["components"]["schemas"]
+    for notice_type, item in spec["webhooks"].items():
+        operation = item["post"]
+        headers = {p["name"] for p in operation["parameters"] if p["in"] == "header" and p["required"]}
+        assert headers == {"webhook-id", "webhook-timestamp", "webhook-signature"}, notice_type
+        assert set(operation["responses"]) == {"200"}
+        ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        payload = schemas[ref.rsplit("/", 1)[-1]]
+        assert payload["properties"]["type"]["const"] == notice_type
+        assert set(payload["required"]) >= {"type", "timestamp", "data"}
+        data = schemas[payload["properties"]["data"]["$ref"].rsplit("/", 1)[-1]]
+        assert "message" in data["properties"], notice_type
+    rescheduled = spec["webhooks"]["milestone.rescheduled"]["post"]["requestBody"]["content"]["application/json"]
+    data_ref = schemas[rescheduled["schema"]["$ref"].rsplit("/", 1)[-1]]["properties"]["data"]["$ref"]
+    assert {"slip_days", "direction", "previous_window"} <= set(schemas[data_ref.rsplit("/", 1)[-1]]["required"])

@@ -8,8 +8,8 @@ from typing import get_args
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from alerts.formats import FORMATS
 from alerts.statements import STATUSES as DELIVERY_STATUSES
+from alerts.subscription_fields import SUBSCRIPTION_FORMATS as FORMATS
 from timeline.config.subscriptions import SubscriptionEntry
 from timeline.web.schemas_alerts import DeliveryStatus, Format
 
@@ -17,7 +17,7 @@ from timeline.web.schemas_alerts import DeliveryStatus, Format
 def test_subscription_formats_are_the_ones_alerts_renders() -> None:
     assert get_args(Format) == FORMATS
     for name in FORMATS:
-        assert SubscriptionEntry(id="s", url="https://example.test/hook", format=name).format == name
+        assert SubscriptionEntry(id="s", url="https://example.test/hook", format=name).format == name  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         SubscriptionEntry.model_validate({"id": "s", "url": "https://example.test/hook", "format": "teams"})
 

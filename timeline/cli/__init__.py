@@ -107,7 +107,14 @@ def sync(
     service = _service()
     try:
         bundle = service.read_config()
-        result = apply_config(service.engine, bundle, _now(), dry_run=dry_run, alerts_config=service.alerts)
+        result = apply_config(
+            service.engine,
+            bundle,
+            _now(),
+            dry_run=dry_run,
+            alerts_config=service.alerts,
+            base_url=service.settings.base_url,
+        )
     except ConfigError as exc:
         _config_failed(exc)
     if json_output:
@@ -257,7 +264,7 @@ def db_upgrade() -> None:
 
 
 def _mount() -> None:
-    from timeline.cli import alerts, configure, dates, feeds, notices, proposals
+    from timeline.cli import alerts, configure, dates, feeds, notices, proposals, silences
 
     app.command()(configure.check)
     app.command()(configure.init)
@@ -269,6 +276,7 @@ def _mount() -> None:
     app.add_typer(alerts.subscriptions_app, name="subscriptions")
     app.command("deliveries")(alerts.deliveries)
     app.command("redeliver")(alerts.redeliver)
+    app.add_typer(silences.app, name="silences")
     app.command("dates")(dates.dates)
     app.add_typer(proposals.app, name="proposals")
 

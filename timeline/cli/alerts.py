@@ -62,8 +62,17 @@ def _list_option(help_text: str) -> Any:
 
 @subscriptions_app.command("add")
 def add(
-    url: str,
-    format_: Annotated[str, typer.Option("--format", help="standard, slack or discord.")] = "standard",
+    url: Annotated[str | None, typer.Argument(help="The target: an http(s) URL, or an Apprise URL.")] = None,
+    format_: Annotated[
+        str, typer.Option("--format", help="standard, slack, discord, email (with --to) or apprise.")
+    ] = "standard",
+    to: Annotated[list[str] | None, _list_option("Format email: the addresses to send to.")] = None,
+    quiet: Annotated[
+        str | None, typer.Option(help="Quiet hours: nothing is sent between them, e.g. '22:00-07:00 Europe/Paris'.")
+    ] = None,
+    digest: Annotated[
+        str | None, typer.Option(help="One message at this time instead of one per notice: 'daily 09:00 Europe/Paris'.")
+    ] = None,
     events: Annotated[list[str] | None, _list_option("Notice types to send, as globs (default: *).")] = None,
     tags: Annotated[list[str] | None, _list_option("Only notices carrying one of these tags.")] = None,
     milestones: Annotated[list[str] | None, _list_option("Only notices about these milestones (ids).")] = None,
@@ -85,13 +94,18 @@ def add(
             tags=split_csv(tags or []),
             subjects=split_csv(milestones or []),
             description=description,
+            to=split_csv(to or []) or None,
+            quiet=quiet,
+            digest=digest,
         )
     )
     if json_output:
         _dump(created)
         return
-    typer.echo(f"created {created.subscription.id} -> {created.subscription.url}")
-    typer.echo(f"secret (shown once; verify webhook-signature with it): {created.secret}")
+    view = created.subscription
+    typer.echo(f"created {view.id} -> {', '.join(view.to) if view.to else view.url}")
+    if view.format == "standard":
+        typer.echo(f"secret (shown once; verify webhook-signature with it): {created.secret}")
 
 
 @subscriptions_app.command("list")

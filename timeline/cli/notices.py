@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from alerts.message import message_of
 from timeline.cli import JsonOption, _config_failed, _now, _parse_moment, _service, _settings
 from timeline.cli.output import Cell, Column, console, print_json, print_listing, split_csv
 from timeline.dates import utc_text
@@ -64,7 +65,7 @@ def notices(
             datetime.fromisoformat(n["created_at"].replace("Z", "+00:00")),
             n["type"],
             ", ".join(n["subjects"]),
-            n["payload"]["data"].get("summary") or "",
+            message_of(n["payload"]).headline,
         )
         for n in found
     ]
@@ -72,12 +73,12 @@ def notices(
 
 
 def _print_notices(title: str, when: str, rows: list[tuple[datetime, str, str, str]]) -> None:
-    """A table of notices: the time in UTC (`when`: created, at), type, milestone(s) and summary."""
+    """A table of notices: the time in UTC (`when`: created, at), type, milestone(s) and headline."""
     columns = [
         Column(f"{when} (UTC)"),
         Column("type", id=True),
         Column("milestone", id=True),
-        Column("summary", min_width=20),
+        Column("notice", min_width=20),
     ]
     cells: list[list[Cell]] = [[f"{day(at)} {at:%H:%M}", *rest] for at, *rest in rows]
     print_listing(title, columns, cells)
@@ -114,5 +115,5 @@ def preview(
     if not result.planned:
         console.print(f"No notices would fire from {day(start)} to {day(end)}.")
         return
-    rows = [(at, n.type, n.data["milestone"], n.data.get("summary", "")) for at, n in result]
+    rows = [(at, n.type, n.data["milestone"], message_of(n.payload()).headline) for at, n in result]
     _print_notices(f"Notices from {day(start)} to {day(end)}", "at", rows)

@@ -1,4 +1,5 @@
-"""`subscriptions.yaml`: webhook subscribers declared under version control.
+"""`subscriptions.yaml`: subscribers (webhooks, Slack, Discord, email, Apprise) declared under version
+control.
 
 Secrets never live in the file: `secret_env` names the environment variable that holds one, looked
 up in the environment, then in the `.env` file (the environment wins). Each subscription is also
@@ -25,8 +26,9 @@ if TYPE_CHECKING:
     from alerts.subscriptions import SubscriptionSpec
 
 
-Format = Literal["standard", "slack", "discord"]
-"""The message formats a subscription can ask for; the same as alerts' `FORMATS`."""
+Format = Literal["standard", "slack", "discord", "email", "apprise"]
+"""The formats a subscription can ask for; the same as alerts' `SUBSCRIPTION_FORMATS` (the webhook
+formats of `alerts.formats` and the channels email and apprise)."""
 
 
 class _Strict(BaseModel):
@@ -35,8 +37,11 @@ class _Strict(BaseModel):
 
 class SubscriptionEntry(_Strict):
     id: str
-    url: str
+    url: str | None = None
     format: Format = "standard"
+    to: list[str] = Field(default_factory=list)
+    quiet: str | None = None
+    digest: str | None = None
     events: list[str] = Field(default_factory=lambda: ["*"])
     tags: list[str] = Field(default_factory=list)
     milestones: list[str] = Field(default_factory=list)
@@ -97,8 +102,11 @@ def parse_subscriptions(read: FileRead, config: AlertsConfig, environ: Mapping[s
                 continue
         spec = SubscriptionSpec(
             id=entry.id,
-            url=entry.url,
+            url=entry.url or "",
             format=entry.format,
+            to=tuple(entry.to),
+            quiet=entry.quiet,
+            digest=entry.digest,
             events=tuple(entry.events),
             tags=tuple(entry.tags),
             subjects=tuple(entry.milestones),

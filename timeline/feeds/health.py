@@ -16,6 +16,7 @@ from sqlalchemy import Connection, func, select
 from alerts.notices import NewNotice
 from timeline.feeds.evidence import ENTRIES
 from timeline.feeds.store import FEEDS, FeedRow
+from timeline.wording import failing_message, recovered_message
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,14 @@ def failing_notice(feed: FeedRow, since: datetime, failures: int, error: str | N
         type="feed.failing",
         key=f"feed.failing:{feed.id}:{since.isoformat()}",
         occurred_at=now,
-        data=_data(feed, f"Feed {feed.name} is failing: {error}", since, error=error, consecutive_failures=failures),
+        data=_data(
+            feed,
+            f"Feed {feed.name} is failing: {error}",
+            since,
+            error=error,
+            consecutive_failures=failures,
+            message=failing_message(feed.name, feed.url, since, failures, error).as_dict(),
+        ),
         subjects=feed.milestones,
         tags=feed.tags,
     )
@@ -111,7 +119,13 @@ def recovered_notice(feed: FeedRow, since: datetime, now: datetime) -> NewNotice
         type="feed.recovered",
         key=f"feed.recovered:{feed.id}:{since.isoformat()}",
         occurred_at=now,
-        data=_data(feed, f"Feed {feed.name} works again", since, failed_for_seconds=int((now - since).total_seconds())),
+        data=_data(
+            feed,
+            f"Feed {feed.name} works again",
+            since,
+            failed_for_seconds=int((now - since).total_seconds()),
+            message=recovered_message(feed.name, feed.url, since, now).as_dict(),
+        ),
         subjects=feed.milestones,
         tags=feed.tags,
     )

@@ -26,6 +26,7 @@ from timeline.feeds.store import FeedRow
 from timeline.feeds.text import plain
 from timeline.models import Milestone
 from timeline.proposals.record import MatchedItem, record_proposals
+from timeline.wording import item_message
 
 __all__ = [
     "ENTRIES",
@@ -238,6 +239,16 @@ def _notice(
         "milestones": linked,
         "update": update,
     }
+    data["message"] = item_message(
+        title=entry.title,
+        link=entry.link,
+        summary=summary,
+        feed_name=feed.name,
+        published=entry.published,
+        terms=[term for term in (hit.any, *hit.all, hit.regex) if term],
+        milestones=linked,
+        update=update,
+    ).as_dict()
     return NewNotice(
         type="feed.item_matched",
         key=item_key(feed.id, entry.identity_hash, entry.content_hash if update else None),

@@ -8,11 +8,10 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from alerts.message import web_link
-from timeline.dates import Precision, Window, parse_window
+from timeline.dates import Precision, Window, parse_window, utc_text
 from timeline.feeds.store import FEEDS
 from timeline.proposals.record import PROPOSAL_EVIDENCE, PROPOSALS, evidence_data
 from timeline.proposals.wording import change_words, slip_words
-from timeline.rules import iso
 from timeline.store import MILESTONES
 
 STATUSES = ("open", "accepted", "rejected")
@@ -52,14 +51,18 @@ def proposal_view(row: Any, evidence: list[dict[str, Any]], title: str | None) -
         "milestone": r["milestone_id"],
         "milestone_title": title,
         "field": r["field"],
-        "current_window": {"text": r["current_text"], "start": iso(current.start), "end": iso(current.end)},
-        "proposed_window": {"text": r["proposed_text"], "start": iso(proposed.start), "end": iso(proposed.end)},
+        "current_window": {"text": r["current_text"], "start": utc_text(current.start), "end": utc_text(current.end)},
+        "proposed_window": {
+            "text": r["proposed_text"],
+            "start": utc_text(proposed.start),
+            "end": utc_text(proposed.end),
+        },
         "slip_days": r["slip_days"],
         "direction": r["direction"],
         "status": r["status"],
         "reason": r["reason"],
-        "created_at": iso(r["created_at"]),
-        "decided_at": iso(r["decided_at"]) if r["decided_at"] else None,
+        "created_at": utc_text(r["created_at"]),
+        "decided_at": utc_text(r["decided_at"]) if r["decided_at"] else None,
         "summary": f"{change_words(r['field'], current, proposed)} ({slip_words(r['slip_days'])})",
         "evidence": evidence,
     }

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from alerts.notices import NewNotice
 from timeline.config.milestones import MilestoneDef
+from timeline.dates import utc_text
 from timeline.evidence import detect_language, find_dates
 from timeline.evidence.language import normalise_language
 from timeline.feeds.items import ParsedEntry
@@ -30,7 +31,7 @@ from timeline.feeds.text import plain
 from timeline.proposals.decide import Proposed, Stated, propose
 from timeline.proposals.models import Proposal, ProposalEvidence
 from timeline.proposals.wording import slip_message
-from timeline.rules import iso, milestone_data
+from timeline.rules import milestone_data
 from timeline.store import MILESTONES, to_def
 
 PROPOSALS: Table = Proposal.__table__  # type: ignore[attr-defined]
@@ -193,12 +194,12 @@ def evidence_data(row: dict[str, Any], feed: FeedRow | None = None) -> dict[str,
     return {
         "phrase": row["phrase"],
         "sentence": row["sentence"],
-        "stated_window": {"start": iso(row["stated_start"]), "end": iso(row["stated_end"])},
+        "stated_window": {"start": utc_text(row["stated_start"]), "end": utc_text(row["stated_end"])},
         "about": row["about"],
         "language": row.get("language"),
         "title": row.get("title"),
         "link": row.get("link"),
-        "published": iso(published) if published else None,
+        "published": utc_text(published) if published else None,
         "feed_id": row["feed_id"],
         "feed_name": feed.name if feed else row.get("feed_name"),
     }
@@ -212,8 +213,12 @@ def slip_notice(
     data |= {
         "proposal": proposal_id,
         "field": p.field,
-        "current_window": {"text": p.current.text, "start": iso(p.current.start), "end": iso(p.current.end)},
-        "proposed_window": {"text": p.proposed.text, "start": iso(p.proposed.start), "end": iso(p.proposed.end)},
+        "current_window": {"text": p.current.text, "start": utc_text(p.current.start), "end": utc_text(p.current.end)},
+        "proposed_window": {
+            "text": p.proposed.text,
+            "start": utc_text(p.proposed.start),
+            "end": utc_text(p.proposed.end),
+        },
         "slip_days": p.slip_days,
         "direction": p.direction,
         "evidence": [evidence],

@@ -84,6 +84,7 @@ def _subscription(view: subscriptions.SubscriptionView, request: Request) -> dic
     shown = _view(view)
     if not is_writer(settings_of(request), bearer_token(request.headers.get("authorization"))):
         shown["url"] = masked_url(view.url)
+        shown["to"] = ["***@" + address.rpartition("@")[2] for address in view.to]
     return shown
 
 

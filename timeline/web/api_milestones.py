@@ -126,7 +126,7 @@ def milestone_evidence(
 
 def _write_options(service: Service) -> dict[str, Any]:
     path = service.settings.milestones_file
-    return {"defaults": config_defaults(path), "config_file": path}
+    return {"defaults": config_defaults(path), "config_file": path, "base_url": service.settings.base_url}
 
 
 @router.post(
@@ -172,7 +172,13 @@ def patch_milestone(
     dependencies=[Writer],
 )
 def remove_milestone(service: ServiceDep, milestone_id: MilestoneId) -> Response:
-    delete_milestone(service.engine, milestone_id, utcnow(), config_file=service.settings.milestones_file)
+    delete_milestone(
+        service.engine,
+        milestone_id,
+        utcnow(),
+        config_file=service.settings.milestones_file,
+        base_url=service.settings.base_url,
+    )
     return Response(status_code=204)
 
 

@@ -18,7 +18,18 @@ from timeline.metrics import Metrics
 from timeline.scheduler import Scheduler
 from timeline.service import Service
 from timeline.settings import Settings
-from timeline.web import api_alerts, api_feeds, api_milestones, api_proposals, docs, exports, ops, page
+from timeline.web import (
+    api_alerts,
+    api_feeds,
+    api_milestones,
+    api_proposals,
+    api_silences,
+    docs,
+    exports,
+    ops,
+    page,
+    webhooks,
+)
 from timeline.web.edges import RequestEdges
 from timeline.web.errors import ApiError, describe, error_response, install_error_handlers
 
@@ -142,8 +153,10 @@ def create_app(
     app.state.send_ping = send_ping or send_test
     app.state.templates = page.templates()
     install_error_handlers(app)
-    for module in (api_milestones, api_feeds, api_proposals, api_alerts, exports, page, ops, docs):
+    routers = (api_milestones, api_feeds, api_proposals, api_alerts, api_silences, exports, page, ops, docs)
+    for module in routers:
         app.include_router(module.router)
+    webhooks.install(app)
     app.add_middleware(RequestEdges, settings=settings)
     app.add_middleware(RequestContext)
     return app

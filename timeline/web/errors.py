@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alerts.errors import ConflictError as AlertsConflict
 from alerts.errors import NotFoundError as AlertsNotFound
-from alerts.errors import SubscriptionError, UnsafeTargetError
+from alerts.errors import SilenceError, SubscriptionError, UnsafeTargetError
 from timeline.editing import MilestoneInputError
 from timeline.errors import ConfigError, ConflictError, NotFoundError
 
@@ -81,7 +81,7 @@ def describe(exc: Exception) -> ApiError:
         error = ApiError(422, str(exc), field=exc.field)
         error.code = "unsafe_target"
         return error
-    if isinstance(exc, SubscriptionError):
+    if isinstance(exc, SubscriptionError | SilenceError):
         return ApiError(422, str(exc), field=exc.field)
     if isinstance(exc, NotFoundError | AlertsNotFound):
         return ApiError(404, str(exc))

@@ -2,7 +2,7 @@
 asset). What it shows is decided in `timeline.web.page_layout`; this module gathers the data.
 
 Beside the timeline: the open proposals (new dates read in the news, with their evidence), the
-recent notices, the feeds that are failing, and a banner when the config on
+recent notices, the feeds that are failing, the silences holding, and a banner when the config on
 disk failed to apply (where it is broken; the messages too for a reader holding a token). A page
 opened with the read token as `?token=` carries it into its links (the calendar, the notices feed,
 the API docs, the evidence pages), which would answer 401 without it.
@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from alerts.silence_store import list_silences
 from timeline.clock import utcnow
 from timeline.config.milestones import STATUSES
 from timeline.feeds.health import feed_health
@@ -28,7 +29,7 @@ from timeline.service import Service
 from timeline.store import changes_of, milestone_rows, to_def
 from timeline.views import newest_evidence, notice_rows
 from timeline.web.auth import ExportReader, is_trusted_reader, page_token, service_of
-from timeline.web.page_layout import feeds_panel, layout, notice_lines
+from timeline.web.page_layout import feeds_panel, layout, notice_lines, silence_lines
 from timeline.web.schemas import error_responses
 
 router = APIRouter(tags=["page"])
@@ -63,6 +64,7 @@ def page(request: Request, service: Annotated[Service, Depends(service_of)]) -> 
         notices = notice_rows(conn, limit=NOTICES_ON_PAGE)
         feeds = feeds_panel(feed_health(conn))
         proposals = page_proposals(list_proposals(conn, status="open", limit=PROPOSALS_ON_PAGE))
+        muted = silence_lines(list_silences(conn, now))
     drawn = layout(
         defs,
         now,
@@ -77,6 +79,7 @@ def page(request: Request, service: Annotated[Service, Depends(service_of)]) -> 
         notices=notice_lines(notices, set(ids)),
         feeds=feeds,
         proposals=proposals,
+        silences=muted,
         plural=plural,
         config_problems=problem_lines(service.config_status().problems, detailed=is_trusted_reader(request)),
         suffix=f"?token={quote(token, safe='')}" if token else "",

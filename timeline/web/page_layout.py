@@ -93,6 +93,13 @@ class FeedsPanel:
 
 
 @dataclass(frozen=True)
+class SilenceLine:
+    what: str
+    until: Stamp
+    reason: str
+
+
+@dataclass(frozen=True)
 class Layout:
     now: Stamp
     wide: tuple[Segment, ...]
@@ -297,3 +304,15 @@ def feeds_panel(feeds: Sequence[Any]) -> FeedsPanel:
         if f.status == "error" or f.failing_since is not None
     )
     return FeedsPanel(len(active), failing)
+
+
+def silence_lines(silences: Sequence[Any]) -> tuple[SilenceLine, ...]:
+    """The silences holding, for the page: what each mutes (a milestone or a tag, and which notice
+    types when not all), until when, and why. `silences` are `alerts.silences.Silence`s."""
+    lines = []
+    for s in silences:
+        what = f"Milestone {s.subject}" if s.subject is not None else f"Tag {s.tag}"
+        if s.types != "*":
+            what += f" ({s.types})"
+        lines.append(SilenceLine(what, _stamp(s.ends_at, instant(s.ends_at)), s.reason))
+    return tuple(lines)

@@ -9,7 +9,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from timeline.config.subscriptions import Format
 from timeline.web.schemas import StorableInput
 
-DeliveryStatus = Literal["pending", "in_flight", "delivered", "dead", "cancelled"]
+DeliveryStatus = Literal["pending", "in_flight", "delivered", "dead", "cancelled", "silenced", "collected", "digested"]
+Digest = Field(
+    None,
+    max_length=100,
+    description="Send the notices as one message at this time: daily 09:00 Europe/Paris, weekly mon 09:00 ...",
+)
+Addresses = Field(None, max_length=50, description="Format email: the addresses to send to (instead of a url)")
+Quiet = Field(
+    None,
+    max_length=100,
+    description="Quiet hours: deliveries due between them wait until they end, e.g. 22:00-07:00 Europe/Paris",
+)
 EventPattern = Field(default_factory=lambda: ["*"], description="Glob patterns of notice types: milestone.*, *")
 
 _SUBSCRIPTION_EXAMPLE: dict[str, Any] = {
@@ -49,8 +60,16 @@ class SubscriptionIn(StorableInput):
         },
     )
 
-    url: str = Field(min_length=1, max_length=2000, description="http(s) target; private addresses are refused")
+    url: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2000,
+        description="http(s) target (private addresses are refused), or an Apprise URL for format apprise",
+    )
     format: Format = "standard"
+    to: list[str] | None = Addresses
+    quiet: str | None = Quiet
+    digest: str | None = Digest
     events: list[str] = EventPattern
     tags: list[str] = Field(default_factory=list, description="Only notices with one of these tags (empty: all)")
     subjects: list[str] = Field(default_factory=list, description="Only notices about one of these (empty: all)")
@@ -66,6 +85,9 @@ class SubscriptionPatch(StorableInput):
 
     url: str | None = Field(None, min_length=1, max_length=2000)
     format: Format | None = None
+    to: list[str] | None = Addresses
+    quiet: str | None = Quiet
+    digest: str | None = Digest
     events: list[str] | None = None
     tags: list[str] | None = None
     subjects: list[str] | None = None
@@ -99,6 +121,9 @@ class SubscriptionOut(BaseModel):
     previous_secret_expires_at: str | None
     created_at: str
     updated_at: str
+    to: list[str] = Field(default_factory=list, description="Format email: its addresses")
+    quiet: str | None = Field(None, description="Its quiet hours, if any")
+    digest: str | None = Field(None, description="Its digest schedule, if any")
 
 
 class SubscriptionWithSecret(SubscriptionOut):
