@@ -21,6 +21,7 @@ from timeline.feeds.match import (
     term_problem,
 )
 
+
 @pytest.fixture(autouse=True)
 def _compile_afresh() -> None:
     """Each test compiles its rules itself: a rule compiled (and cached) by an earlier test would
