@@ -21,6 +21,7 @@ from timeline.dates import (
     point,
     slip_days,
     span,
+    start_shift_days,
     utc_text,
     whole_days,
 )
@@ -434,3 +435,13 @@ def test_instants_are_utc_whatever_the_machines_zone() -> None:
     assert parse_window("2026-03-08", "America/Havana").start.isoformat() == "2026-03-08T05:00:00+00:00"
     assert parse_window("2026-03-08T10:00+02:00").start.isoformat() == "2026-03-08T08:00:00+00:00"
     assert parse_window("2026-03-08T10:00:00", "Europe/Berlin").end.isoformat() == "2026-03-08T09:00:01+00:00"
+
+
+def test_how_many_calendar_days_the_opening_moved() -> None:
+    """Counted in each schedule's own zone: a milestone moved between zones whose windows both open
+    on 1 January has not moved its opening."""
+    assert start_shift_days(span("2025", "2027"), span("2025-03", "2027")) == 59
+    assert start_shift_days(span("2025-03", "2027"), span("2025", "2027")) == -59
+    assert start_shift_days(span("2025", "2027", "Europe/Berlin"), span("2025-02", "2027", "Europe/Berlin")) == 31
+    assert start_shift_days(span("2025", "2027", "Asia/Tokyo"), span("2025", "2027", "America/Los_Angeles")) == 0
+    assert start_shift_days(span("2025", "2027", "America/Los_Angeles"), span("2025", "2027", "Asia/Tokyo")) == 0
