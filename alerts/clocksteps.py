@@ -31,8 +31,8 @@ def rebase_future(conn: Connection, now: datetime) -> int:
     moved = [
         {
             "row_id": row.id,
-            "next_at": _shifted(row.next_attempt_at, row.updated_at, now),
-            "lease": _shifted(row.lease_until, row.updated_at, now),
+            "next_at": shifted(row.next_attempt_at, row.updated_at, now),
+            "lease": shifted(row.lease_until, row.updated_at, now),
             "stamp": now,
         }
         for row in rows
@@ -46,7 +46,7 @@ def rebase_future(conn: Connection, now: datetime) -> int:
     return len(moved)
 
 
-def _shifted(when: datetime | None, stamp: datetime, now: datetime) -> datetime | None:
+def shifted(when: datetime | None, stamp: datetime, now: datetime) -> datetime | None:
     """`when`, as far after `now` as it was after `stamp` (never before `now`)."""
     if when is None:
         return None

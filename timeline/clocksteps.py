@@ -11,11 +11,11 @@ Milestones need nothing: their stages are wall-clock dates, due when the wall cl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine, bindparam, or_, select, update
 
-from alerts.clocksteps import rebase_future
+from alerts.clocksteps import rebase_future, shifted
 from timeline.db import write_transaction
 from timeline.feeds.store import FEEDS
 
@@ -47,7 +47,7 @@ def _rebase_feeds(conn: Connection, now: datetime) -> int:
         moved.append(
             {
                 "feed_id": row.id,
-                "next_at": now + max(row.next_poll_at - stamp, timedelta(0)),
+                "next_at": shifted(row.next_poll_at, stamp, now),
                 "polled": min(row.last_polled_at, now) if row.last_polled_at is not None else None,
                 "stamp": now,
             }

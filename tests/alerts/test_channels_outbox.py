@@ -190,7 +190,7 @@ def test_email_end_to_end_and_a_refused_address_disables(
     assert stats.delivered == 1
     (mail,) = smtp.received
     assert mail.recipients == ["ops@example.org"]
-    assert mail.message["Subject"] == "Milestone due"
+    assert mail.message["Subject"] == "Notice due: café"  # the headline: the notice's own title
     assert mail.message["List-Unsubscribe"].strip() == f"<https://timeline.example.org/api/subscriptions/{ok}>"
     webhook_id = next(r for r in _deliveries(engine) if r.subscription_id == ok).webhook_id
     assert mail.message["Message-ID"].strip() == f"<{webhook_id}@timeline.example.org>"
@@ -207,7 +207,7 @@ def test_apprise_end_to_end(engine: Engine, config: AlertsConfig, receiver: Rece
     publish_many(engine, [notice("due", now)], now)
     assert deliver_once(engine, config, now, "w1").delivered == 1
     (got,) = receiver.at("/apprise")
-    assert json.loads(got.body)["title"] == "Milestone due"
+    assert json.loads(got.body)["title"] == "Notice due: café"
 
 
 def test_an_email_digest_across_the_digest_time(engine: Engine, config: AlertsConfig, smtp: MailServer) -> None:
@@ -223,7 +223,7 @@ def test_an_email_digest_across_the_digest_time(engine: Engine, config: AlertsCo
     assert mail.message["Subject"] == "2 notices in your digest"
     text = mail.message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
     assert "Between 10 Jun 2026, 08:00 CEST and 10 Jun 2026, 09:00 CEST.\n" in text
-    assert "\n- Milestone due\n- Milestone overdue" in text
+    assert "\n- Notice a: café\n- Notice b: café\n" in text
 
 
 def _deliveries(engine: Engine) -> list:  # type: ignore[type-arg]

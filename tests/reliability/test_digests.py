@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -76,7 +77,11 @@ def test_kill_9_at_the_digest_minute_still_sends_one_digest_each(
         ids = {b["data"]["period_end"] for b in bodies}  # type: ignore[index]
         assert ids == {at.isoformat().replace("+00:00", "Z")}
         keys = {json.dumps(n, sort_keys=True) for b in bodies for n in b["data"]["notices"]}  # type: ignore[index]
-        assert len(keys) == scenario.milestones + scenario.items
+        types = Counter(json.loads(k)["type"] for k in keys)
+        # Under load the first scan may come before a milestone's one-second window opens: its
+        # window_opened notice is then in the digest too, as in every other scenario.
+        assert set(types) <= {"milestone.due", "milestone.window_opened", "feed.item_matched"}, types
+        assert (types["milestone.due"], types["feed.item_matched"]) == (scenario.milestones, scenario.items)
     with db.connect() as conn:
         made = conn.execute(select(func.count()).where(NOTICES.c.type == "digest")).scalar_one()
         left = conn.execute(
