@@ -187,3 +187,9 @@ def test_the_outbox_records_a_wrong_password_and_retries(
     assert "refused the login of bob (535 5.7.8 Authentication credentials invalid)" in row.last_error
     assert "wrong-Pa55" not in row.last_error
     assert starttls.received == []
+
+
+def test_a_server_answer_that_repeats_the_password_is_recorded_without_it(starttls: MailServer) -> None:
+    starttls.handler.data_reply = f"554 5.7.1 Rejected for bob:{SECRET}"
+    result = send(with_login(starttls.url, "bob", SECRET))
+    assert (result.status_code, result.error) == (554, "the SMTP server answered 554 5.7.1 Rejected for bob:(password)")  # type: ignore[attr-defined]
