@@ -104,9 +104,9 @@ def _add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _period(first: date, months: int, days: int, precision: Precision, text: str, tz_name: str) -> Window:
+def _period(first: date, last: date, precision: Precision, text: str, tz_name: str) -> Window:
+    """The window from the midnight starting `first` to the one starting `last`, in `tz_name`."""
     tz = zone(tz_name)
-    last = _add_months(first, months) if months else first + timedelta(days=days)
     return Window(_local_midnight(first, tz), _local_midnight(last, tz), precision, text, tz_name)
 
 
@@ -128,20 +128,21 @@ def parse_window(value: str | int | date | datetime, timezone: str = "UTC") -> W
         raise ValueError(f"{text!r} is out of range; years {FIRST_YEAR} to {LAST_YEAR} are accepted")
     if m := _YEAR.match(text):
         year = int(m[1])
-        return _period(date(year, 1, 1), 12, 0, Precision.YEAR, text, timezone)
+        return _period(date(year, 1, 1), date(year + 1, 1, 1), Precision.YEAR, text, timezone)
     if m := _HALF.match(text):
         year, half = int(m[1]), int(m[2])
-        return _period(date(year, 6 * half - 5, 1), 6, 0, Precision.HALF, f"{year:04d}-H{half}", timezone)
+        first = date(year, 6 * half - 5, 1)
+        return _period(first, _add_months(first, 6), Precision.HALF, f"{year:04d}-H{half}", timezone)
     if m := _QUARTER.match(text):
         year, quarter = int(m[1]), int(m[2])
         first = date(year, 3 * quarter - 2, 1)
-        return _period(first, 3, 0, Precision.QUARTER, f"{year:04d}-Q{quarter}", timezone)
+        return _period(first, _add_months(first, 3), Precision.QUARTER, f"{year:04d}-Q{quarter}", timezone)
     if m := _MONTH.match(text):
         first = _checked_date(int(m[1]), int(m[2]), 1, text)
-        return _period(first, 1, 0, Precision.MONTH, text, timezone)
+        return _period(first, _add_months(first, 1), Precision.MONTH, text, timezone)
     if m := _DAY.match(text):
         day = _checked_date(int(m[1]), int(m[2]), int(m[3]), text)
-        return _period(day, 0, 1, Precision.DAY, text, timezone)
+        return _period(day, day + timedelta(days=1), Precision.DAY, text, timezone)
     if _INSTANT.match(text):
         return _instant(text, timezone)
     raise ValueError(f"{text!r} is not a date; {HINT}")

@@ -178,3 +178,32 @@ def test_a_success_at_the_instant_failing_began_ends_the_episode() -> None:
     assert not should_disable(began, began, NOW, days5)
     assert should_disable(began, began - timedelta(seconds=1), NOW, days5)
     assert not should_disable(NOW - days5 + timedelta(seconds=1), None, NOW, days5)
+
+
+@pytest.mark.parametrize(
+    ("result", "reason"),
+    [
+        (
+            AttemptResult(None, 1, error="the chat channel refused the token", permanent=True),
+            "the chat channel refused the token",
+        ),
+        (AttemptResult(400, 1, permanent=True), "the target refused the delivery for good"),
+        (AttemptResult(400, 1, error="", permanent=True), "the target refused the delivery for good"),
+    ],
+)
+def test_a_permanent_refusal_kills_the_delivery_at_once_and_says_why(result: AttemptResult, reason: str) -> None:
+    """Retrying cannot help: dead on the first attempt with steps left, the subscription disabled
+    with the channel's own words, or a plain default."""
+    assert decide(result, 1, NOW, DEFAULT_SCHEDULE, random.Random(1)) == Decision("dead", None, reason)
+    assert decide(AttemptResult(400, 1), 1, NOW, DEFAULT_SCHEDULE, random.Random(1)).status == "pending"
+
+
+def test_a_429_on_a_short_step_waits_a_minute_and_a_neighbour_code_does_not() -> None:
+    step = (timedelta(seconds=5),)
+    assert decide(AttemptResult(429, 1), 1, NOW, step, random.Random(3)) == Decision(
+        "pending", NOW + timedelta(seconds=60)
+    )
+    for code in (428, 430, 500):
+        decision = decide(AttemptResult(code, 1), 1, NOW, step, random.Random(3))
+        assert decision.next_attempt_at is not None
+        assert timedelta(seconds=4) <= decision.next_attempt_at - NOW <= timedelta(seconds=6)

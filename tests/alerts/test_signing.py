@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from alerts.errors import SubscriptionError
-from alerts.signing import check_secret, headers, new_secret, new_webhook_id, signature
+from alerts.signing import check_secret, headers, new_secret, new_webhook_id, signature, signing_keys
 
 
 def test_the_published_test_vector() -> None:
@@ -160,3 +160,30 @@ def test_a_webhook_id_starts_with_the_milliseconds_it_was_made_at() -> None:
     millis = int(datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC).timestamp() * 1000)
     assert int(made[4:16], 16) in (millis - 1, millis)
     assert len(made) == 36
+
+
+NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("secret", "previous", "expires_at", "keys"),
+    [
+        ("whsec_new", None, None, ("whsec_new",)),
+        ("whsec_new", "whsec_old", NOW + timedelta(seconds=1), ("whsec_new", "whsec_old")),
+        ("whsec_new", "whsec_old", NOW, ("whsec_new",)),  # the overlap ends at its instant
+        ("whsec_new", "whsec_old", NOW - timedelta(days=1), ("whsec_new",)),
+        ("whsec_new", "whsec_old", None, ("whsec_new",)),  # no end recorded: the old secret is gone
+        ("whsec_new", "", NOW + timedelta(days=1), ("whsec_new",)),
+        (None, "whsec_old", NOW + timedelta(days=1), ("whsec_old",)),
+        ("", None, None, ()),
+        (None, None, NOW + timedelta(days=1), ()),
+    ],
+)
+def test_the_keys_a_notice_is_signed_with(
+    secret: str | None, previous: str | None, expires_at: datetime | None, keys: tuple[str, ...]
+) -> None:
+    """The current secret first, then the previous one while its overlap lasts (strictly before
+    `previous_expires_at`): receivers that still hold the old secret keep verifying until then."""
+    found = signing_keys(secret, previous, expires_at, NOW)
+    assert found == keys
+    assert type(found) is tuple

@@ -221,9 +221,10 @@ def test_retry_after_on_503_and_its_bounds() -> None:
     far = {"retry-after": str(10 * 86400)}
     assert _decide(STATE, Outcome(status=429, headers=far)).state.next_poll_at == NOW + MAX_DELAY
     soon = {"retry-after": "1"}  # not sooner than the interval (with its jitter)
-    assert _decide(STATE, Outcome(status=429, headers=soon), jitter=0.5).state.next_poll_at == NOW + timedelta(
-        minutes=15
-    ) * 1.05
+    assert (
+        _decide(STATE, Outcome(status=429, headers=soon), jitter=0.5).state.next_poll_at
+        == NOW + timedelta(minutes=15) * 1.05
+    )
     assert _decide(STATE, Outcome(status=429)).state.next_poll_at == NOW + timedelta(minutes=15)
 
 
@@ -256,3 +257,25 @@ def test_a_repeated_identity_mid_feed_keeps_the_entries_after_it() -> None:
     changes = classify([("a", "1"), ("b", "2"), ("a", "1"), ("c", "3"), ("d", "4")], {"d": "4"})
     assert (changes.new, changes.edited, changes.unchanged) == (("a", "b", "c"), (), ("d",))
     assert classify([], {"a": "1"}) == classify((), {})
+
+
+def test_expires_without_a_date_header_counts_from_now() -> None:
+    headers = {"expires": "Sun, 01 Mar 2026 15:00:00 GMT"}
+    decision = _decide(STATE, Outcome(status=200, body_hash="h", parsed=True, headers=headers))
+    assert decision.state.next_poll_at == NOW + 3 * HOUR
+
+
+def test_a_304_is_not_modified_whatever_the_parse_says() -> None:
+    decision = _decide(FAILING, Outcome(status=304, body_hash="old-hash", parsed=True))
+    assert (decision.state.status, decision.state.etag, decision.state.last_status_code) == (
+        "not_modified",
+        '"old"',
+        304,
+    )
+
+
+def test_a_503_retry_after_as_an_http_date() -> None:
+    asked = {"retry-after": "Sun, 01 Mar 2026 14:30:00 GMT"}
+    decision = _decide(STATE, Outcome(status=503, headers=asked), jitter=0.5)
+    assert decision.state.next_poll_at == NOW + timedelta(hours=2, minutes=30)
+    assert (decision.state.status, decision.state.last_error) == ("error", "HTTP 503")

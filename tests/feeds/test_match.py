@@ -8,7 +8,26 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from timeline.feeds.match import MatchResult, Rule, compile_rule, fold, matches, term_problem
+from timeline.feeds.match import (
+    REGEX_BUDGET,
+    REGEX_TIMEOUT,
+    MatchResult,
+    MatchTimeout,
+    Rule,
+    TimedMatcher,
+    compile_rule,
+    fold,
+    matches,
+    term_problem,
+)
+
+
+@pytest.fixture(autouse=True)
+def _compile_afresh() -> None:
+    """Each test compiles its rules itself: a rule compiled (and cached) by an earlier test would
+    hide from mutation testing which tests reach the compiling code."""
+    compile_rule.cache_clear()
+
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzéèàçôûïñ", min_size=1, max_size=10)
 ACCENTS = {"e": "éèêë", "a": "àâä", "c": "ç", "o": "ôö", "u": "ûüù", "i": "îï", "n": "ñ"}
@@ -59,7 +78,14 @@ def test_rules_are_compiled_once() -> None:
 
 @pytest.mark.parametrize(
     ("term", "problem"),
-    [("centre*", None), ("data centre*", None), ("*", "lone"), ("ce*ntre", "end of a word"), ("!!", "no letters")],
+    [
+        ("centre*", None),
+        ("data centre*", None),
+        ("*", "lone"),
+        ("ce*ntre", "end of a word"),
+        ("centr*e", "end of a word"),
+        ("!!", "no letters"),
+    ],
 )
 def test_term_problems(term: str, problem: str | None) -> None:
     found = term_problem(term)
@@ -155,3 +181,153 @@ def test_a_match_result_as_stored_evidence() -> None:
     assert MatchResult().as_dict() == {"any": None, "all": [], "regex": None}
     assert MatchResult(regex="").describe() == "regex: "
     assert MatchResult(all=("a", "b")).describe() == "all: a, b"
+
+
+@pytest.mark.parametrize(
+    ("rule", "text", "expected"),
+    [
+        # Wildcards inside a phrase: each starred word is a prefix, the others whole words.
+        (Rule(any=("centre* donn*",)), "Centres Données", True),
+        (Rule(any=("centre* donn*",)), "centrale données", False),
+        (Rule(any=("centre* donn*",)), "cars données", False),
+        (Rule(any=("data centre* texas",)), "new data centres, Texas", True),
+        (Rule(any=("data centre* texas",)), "data centres texan", False),
+        (Rule(any=("centre* de donn*",)), "centres des données", False),
+        (Rule(any=("centre* de donn*",)), "centres de données", True),
+        (Rule(any=("centre* de",)), "centres de", True),
+        (Rule(any=("centre* de",)), "centres des", False),
+        # A phrase without wildcards is its words in a row, whatever the punctuation between them.
+        (Rule(any=("data centre",)), "Data, Centre!", True),
+        (Rule(any=("data centre",)), "data centres", False),
+        (Rule(any=("data centre",)), "big data centre", True),
+        # `none` rules an item out wherever its term is, the first word included.
+        (Rule(none=("crypto",)), "Crypto news", False),
+        (Rule(none=("crypto*",)), "cryptocurrency", False),
+        (Rule(none=("crypto",)), "news", True),
+        (Rule(any=("news",), none=("crypto news",)), "crypto news", False),
+        (Rule(any=("news",), none=("crypto* news",)), "cryptos news", False),
+        # `all` needs every term, `any` one of them, the regex its hit: all together.
+        (Rule(any=("a", "b"), all=("c", "d"), none=("e",), regex="z+"), "b c d zz", True),
+        (Rule(any=("a", "b"), all=("c", "d"), none=("e",), regex="z+"), "b c d", False),
+        (Rule(any=("a", "b"), all=("c", "d"), none=("e",), regex="z+"), "b c zz", False),
+        (Rule(any=("a", "b"), all=("c", "d"), none=("e",), regex="z+"), "f c d zz", False),
+        (Rule(any=("a", "b"), all=("c", "d"), none=("e",), regex="z+"), "e b c d zz", False),
+    ],
+)
+def test_phrases_wildcards_and_combinations(rule: Rule, text: str, expected: bool) -> None:
+    assert (matches(rule, text) is not None) is expected
+
+
+@pytest.mark.parametrize(
+    ("rule", "text", "result"),
+    [
+        (Rule(all=("iowa",)), "Anthropic in Iowa", MatchResult(any=None, all=("iowa",), regex=None)),
+        (Rule(none=("crypto",)), "Anthropic", MatchResult(any=None, all=(), regex=None)),
+        (Rule(regex="[0-9]+ mw"), "300 MW in Iowa", MatchResult(any=None, all=(), regex="300 MW")),
+        (Rule(any=("iowa",), regex="x*"), "Iowa", MatchResult(any="iowa", all=(), regex="")),
+        (Rule(regex="a+"), "b" + "A" * 300, MatchResult(regex="A" * 200)),  # evidence is cut at 200
+        (Rule(regex="a+"), "b" + "a" * 200, MatchResult(regex="a" * 200)),
+        # The `any` term reported is the one found first in the text ...
+        (Rule(any=("zeta", "alpha")), "alpha beta zeta", MatchResult(any="alpha")),
+        (Rule(any=("alpha", "beta")), "beta alpha beta", MatchResult(any="beta")),
+        (Rule(any=("alpha", "centre* de donn*")), "centres de données alpha", MatchResult(any="centre* de donn*")),
+        (Rule(any=("centre* de donn*", "alpha")), "alpha centres de données", MatchResult(any="alpha")),
+        # ... and of terms starting at the same word, the first listed.
+        (Rule(any=("data", "data centre")), "data centre", MatchResult(any="data")),
+        (Rule(any=("data centre", "data")), "data centre", MatchResult(any="data centre")),
+        (Rule(any=("centre* de donn*", "centres")), "centres de données", MatchResult(any="centre* de donn*")),
+        (Rule(any=("centres", "centre* de donn*")), "centres de données", MatchResult(any="centres")),
+        (Rule(any=("x", "centre* de donn*", "y")), "centres de données", MatchResult(any="centre* de donn*")),
+    ],
+)
+def test_the_result_of_a_match_field_by_field(rule: Rule, text: str, result: MatchResult) -> None:
+    assert matches(rule, text) == result
+
+
+def test_a_term_without_letters_matches_only_an_item_without_words() -> None:
+    """feeds.yaml refuses such terms (`term_problem`); a rule built without that check still
+    compiles, and its empty term finds no words in an item that has some."""
+    assert matches(Rule(any=("!!",)), "?!") == MatchResult(any="!!")
+    assert matches(Rule(any=("!!",)), "some words") is None
+    assert matches(Rule(none=("",)), "some words") == MatchResult()
+
+
+TRAP_RULE = Rule(regex=r"(a|aa)+$")
+"""A regex that backtracks badly: on TRAP it takes a good fraction of a second (so a search that
+ignored its time limit would still end, and fail the test), on LONG_TRAP practically forever."""
+TRAP = "a" * 26 + "!"
+LONG_TRAP = "a" * 3000 + "!"
+
+
+def _timeout_of(message: str) -> float:
+    found = re.fullmatch(r"the regex '\(a\|aa\)\+\$' took more than ([0-9.e-]+)s on this item", message)
+    assert found is not None, message
+    return float(found.group(1))
+
+
+def test_a_regex_search_that_takes_too_long_times_out() -> None:
+    matcher = compile_rule(TRAP_RULE)
+    with pytest.raises(MatchTimeout) as caught:
+        matcher.match(TRAP, timeout=0.002)
+    assert _timeout_of(str(caught.value)) == 0.002
+    assert matcher.match("aa", timeout=0.002) == MatchResult(regex="aa")
+    assert matcher.match("aa!") is None
+
+
+def test_a_timed_matcher_gives_each_item_its_own_limit() -> None:
+    matcher = TimedMatcher(TRAP_RULE, per_item=0.002, budget=5.0)
+    for _ in range(3):
+        with pytest.raises(MatchTimeout) as caught:
+            matcher(TRAP)
+        assert _timeout_of(str(caught.value)) == 0.002
+    assert matcher("baa") == MatchResult(regex="aa")
+    assert matcher("b") is None
+
+
+def test_a_timed_matcher_gives_an_item_no_more_than_the_budget_left() -> None:
+    matcher = TimedMatcher(TRAP_RULE, per_item=5.0, budget=0.003)
+    with pytest.raises(MatchTimeout) as caught:
+        matcher(TRAP)
+    assert _timeout_of(str(caught.value)) == 0.003
+    matcher = TimedMatcher(TRAP_RULE, per_item=5.0, budget=0.05)
+    assert matcher("aa") == MatchResult(regex="aa")  # a quick search spends a little of the budget
+    with pytest.raises(MatchTimeout) as caught:
+        matcher(TRAP)
+    assert 0 < _timeout_of(str(caught.value)) < 0.05  # what was left of it
+
+
+SPENT = "the regex used up its time for this document; the rest of its items were not searched"
+
+
+def test_once_the_budget_is_spent_no_item_is_searched() -> None:
+    matcher = TimedMatcher(TRAP_RULE, per_item=0.002, budget=0.005)
+    outcomes = []
+    for _ in range(8):
+        try:
+            outcomes.append(matcher(TRAP))
+        except MatchTimeout as exc:
+            outcomes.append(str(exc))
+    assert outcomes[0] != SPENT and SPENT in outcomes
+    after = outcomes[outcomes.index(SPENT) :]
+    assert after == [SPENT] * len(after)
+    with pytest.raises(MatchTimeout, match="used up its time"):
+        matcher("aa")  # even an item it would match at once
+    with pytest.raises(MatchTimeout, match="used up its time"):
+        TimedMatcher(Rule(regex="a"), budget=0)("a")
+
+
+def test_a_timed_matcher_without_a_regex_has_no_limit() -> None:
+    assert TimedMatcher(None, budget=0)("anything") == MatchResult()
+    assert TimedMatcher(Rule(any=("x",)), budget=0)("x y") == MatchResult(any="x")
+    assert TimedMatcher(Rule(any=("x",)), budget=0)("y") is None
+    assert TimedMatcher(Rule(), per_item=0, budget=0)("y") == MatchResult()
+
+
+def test_a_timed_matcher_by_default() -> None:
+    """0.05 s per item, 0.5 s per document: one slow item leaves time for the next."""
+    assert (REGEX_TIMEOUT, REGEX_BUDGET) == (0.05, 0.5)
+    matcher = TimedMatcher(TRAP_RULE)
+    with pytest.raises(MatchTimeout) as caught:
+        matcher(LONG_TRAP)
+    assert _timeout_of(str(caught.value)) == 0.05
+    assert [matcher(text) for text in ("baa", "a!", "aaa")] == [MatchResult(regex="aa"), None, MatchResult(regex="aaa")]

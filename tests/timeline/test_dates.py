@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,6 +21,7 @@ from timeline.dates import (
     point,
     slip_days,
     span,
+    start_shift_days,
     utc_text,
     whole_days,
 )
@@ -411,3 +414,34 @@ def test_a_span_reads_both_ends_in_its_zone() -> None:
     assert slip_days(span("2025", "2026-06", "Europe/Berlin"), span("2025", "2026-07", "Europe/Berlin")) == 31
     # Calendar days, not 24-hour periods: from the 1st to the 30th of the month before is two days.
     assert slip_days(point("2025-01-01T00:00Z"), point("2024-12-30T12:00Z")) == -2
+
+
+@pytest.fixture
+def machine_in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone set to New York for one test (TZ and `time.tzset`), then restored."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("machine_in_new_york")
+def test_instants_are_utc_whatever_the_machines_zone() -> None:
+    """Windows and instant text come out in UTC on a server set to any zone: a naive instant is
+    UTC, not the machine's wall clock."""
+    assert utc_text(datetime(2028, 1, 1)) == "2028-01-01T00:00:00Z"
+    assert utc_text(datetime(2028, 1, 1, tzinfo=ZoneInfo("Europe/Berlin"))) == "2027-12-31T23:00:00Z"
+    assert parse_window("2026-03-08", "America/Havana").start.isoformat() == "2026-03-08T05:00:00+00:00"
+    assert parse_window("2026-03-08T10:00+02:00").start.isoformat() == "2026-03-08T08:00:00+00:00"
+    assert parse_window("2026-03-08T10:00:00", "Europe/Berlin").end.isoformat() == "2026-03-08T09:00:01+00:00"
+
+
+def test_how_many_calendar_days_the_opening_moved() -> None:
+    """Counted in each schedule's own zone: a milestone moved between zones whose windows both open
+    on 1 January has not moved its opening."""
+    assert start_shift_days(span("2025", "2027"), span("2025-03", "2027")) == 59
+    assert start_shift_days(span("2025-03", "2027"), span("2025", "2027")) == -59
+    assert start_shift_days(span("2025", "2027", "Europe/Berlin"), span("2025-02", "2027", "Europe/Berlin")) == 31
+    assert start_shift_days(span("2025", "2027", "Asia/Tokyo"), span("2025", "2027", "America/Los_Angeles")) == 0
+    assert start_shift_days(span("2025", "2027", "America/Los_Angeles"), span("2025", "2027", "Asia/Tokyo")) == 0
