@@ -144,10 +144,15 @@ def permanent_refusal(result: AttemptResult) -> bool:
 
 def send_mail(server: SmtpServer, mail: EmailMessage, timeout: float) -> AttemptResult:
     """Hand `mail` to `server` (blocking). Never raises: an answer that is not 2xx, or no answer,
-    is the attempt's failure, with the reply code and text."""
+    is the attempt's failure, with the reply code and text. Certificates are verified against the
+    default trust store (a private CA is trusted with SSL_CERT_FILE); a password is only ever sent
+    over TLS, and never appears in the failure's text."""
     started = time.perf_counter()
+    where = f"{server.host}:{server.port}"
 
     def result(code: int | None, error: str | None = None, excerpt: str | None = None) -> AttemptResult:
+        if error and server.password:
+            error = error.replace(server.password, "(password)")
         return AttemptResult(code, (time.perf_counter() - started) * 1000, error, excerpt=excerpt)
 
     try:
@@ -156,27 +161,79 @@ def send_mail(server: SmtpServer, mail: EmailMessage, timeout: float) -> Attempt
             if server.tls
             else smtplib.SMTP(server.host, server.port, timeout=timeout)
         )
+    except ssl.SSLCertVerificationError as exc:
+        return result(None, _unverified(where, exc))
     except (OSError, smtplib.SMTPException) as exc:
-        return result(None, f"cannot reach the SMTP server {server.host}:{server.port}: {_reason(exc)}")
+        return result(None, f"cannot reach the SMTP server {where}: {_reason(exc)}")
+    polite = True
     try:
-        with client:
-            client.ehlo()
-            if not server.tls and client.has_extn("starttls"):
-                client.starttls(context=ssl.create_default_context())
-                client.ehlo()
-            if server.user:
-                client.login(server.user, server.password or "")
-            refused = client.send_message(mail)
+        refused = _exchange(client, server, mail)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         worst = max(codes, key=lambda c: (c in PERMANENT_CODES, c)) if codes else None
         return result(worst, f"every recipient was refused: {_refusals(exc.recipients)}")
+    except smtplib.SMTPAuthenticationError as exc:
+        text = f"{exc.smtp_code} {_text(exc.smtp_error)}"
+        return result(
+            exc.smtp_code,
+            f"the SMTP server {where} refused the login of {server.user} ({text}); "
+            "check the user and password in the SMTP URL",
+        )
     except smtplib.SMTPResponseException as exc:
         return result(exc.smtp_code, f"the SMTP server answered {exc.smtp_code} {_text(exc.smtp_error)}")
+    except _NoStartTls:
+        return result(
+            None,
+            f"the SMTP server {where} offers no STARTTLS, so the password is not sent to it in clear; "
+            "use smtps:// or a server that offers STARTTLS",
+        )
+    except ssl.SSLCertVerificationError as exc:
+        polite = False
+        return result(None, _unverified(where, exc))
     except (OSError, smtplib.SMTPException) as exc:
-        return result(None, f"SMTP exchange with {server.host}:{server.port} failed: {_reason(exc)}")
+        polite = not isinstance(exc, ssl.SSLError)
+        return result(None, f"SMTP exchange with {where} failed: {_reason(exc)}")
+    finally:
+        _close(client, polite)
     note = f"refused: {_refusals(refused)}" if refused else None
     return result(250, None, note)
+
+
+class _NoStartTls(Exception):
+    """The URL has a user and the smtp:// server offers no STARTTLS: its password stays unsent."""
+
+
+def _exchange(client: smtplib.SMTP, server: SmtpServer, mail: EmailMessage) -> dict[str, tuple[int, bytes]]:
+    """EHLO, STARTTLS when offered (smtp://), AUTH when the URL has a user, then the message. What
+    is refused of the recipients; raises what smtplib raises, and `_NoStartTls`."""
+    client.ehlo()
+    if not server.tls and client.has_extn("starttls"):
+        client.starttls(context=ssl.create_default_context())
+        client.ehlo()
+    elif not server.tls and server.user:
+        raise _NoStartTls
+    if server.user:
+        client.login(server.user, server.password or "")
+    return client.send_message(mail)
+
+
+def _close(client: smtplib.SMTP, polite: bool) -> None:
+    """QUIT and close; after a failed TLS handshake only close (nothing more goes out in clear)."""
+    try:
+        if polite:
+            client.quit()
+    except (OSError, smtplib.SMTPException):
+        pass
+    finally:
+        client.close()
+
+
+def _unverified(where: str, exc: ssl.SSLCertVerificationError) -> str:
+    why = str(exc.verify_message or exc.reason or "unknown reason").rstrip(".")
+    return (
+        f"the certificate of the SMTP server {where} does not verify ({why}); "
+        "if a private CA signs it, point SSL_CERT_FILE at that CA's certificate"
+    )
 
 
 def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:

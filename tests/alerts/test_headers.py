@@ -116,3 +116,40 @@ def test_a_hostile_retry_after_still_gives_a_retry_on_schedule(value: str) -> No
     assert decision.status == "pending" and decision.next_attempt_at is not None
     wait = decision.next_attempt_at - NOW
     assert DEFAULT_SCHEDULE[0] * 0.8 <= wait <= timedelta(hours=24)
+
+
+def test_delay_seconds_strips_only_spaces_and_tabs() -> None:
+    assert delay_seconds(" \t30\t ") == timedelta(seconds=30)
+    assert delay_seconds("30\n") is None, "a line break is not HTTP white space inside a field value"
+    assert delay_seconds("X30X") is None
+
+
+def test_the_longest_number_still_read_as_a_number_is_clamped_exactly() -> None:
+    """A value with as many digits as the largest wait is compared, not refused: under it, itself."""
+    largest = int(MAX_WAIT.total_seconds())
+    as_many_digits = "1" + "0" * (len(str(largest)) - 1)
+    assert delay_seconds(as_many_digits) == timedelta(seconds=min(int(as_many_digits), largest))
+    assert delay_seconds("9" * (len(str(largest)) + 1)) == MAX_WAIT
+
+
+def test_an_http_date_of_the_longest_length_accepted_is_read() -> None:
+    text = "Sun, 06 Nov 1994 08:49:37 GMT"
+    padded = text + " " * (100 - len(text))
+    assert len(padded) == 100
+    assert http_date(padded) == datetime(1994, 11, 6, 8, 49, 37, tzinfo=UTC)
+    assert http_date(padded + " ") is None
+
+
+def test_http_dates_are_utc_whatever_the_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        aware = http_date("Sun, 06 Nov 1994 08:49:37 +0200")
+        unzoned = http_date("Sun, 06 Nov 1994 08:49:37 -0000")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert aware is not None and aware.tzinfo is UTC and aware == datetime(1994, 11, 6, 6, 49, 37, tzinfo=UTC)
+    assert unzoned is not None and unzoned.tzinfo is UTC and unzoned == datetime(1994, 11, 6, 8, 49, 37, tzinfo=UTC)
